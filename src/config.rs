@@ -1,0 +1,194 @@
+//! Engine configuration: what the Backstage module reads from `app-config.yaml`
+//! (`openchoreo.*`), already converted to plain values. Validation lives here, once,
+//! and every message names the config key the operator wrote.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::redact::redact_url;
+
+/// The legacy full-refresh provider's name. Using it as the default ownership key makes
+/// a switch from the legacy provider clean: the same entity refs, the same owner.
+pub const DEFAULT_PROVIDER_NAME: &str = "OpenChoreoEntityProvider";
+/// The OpenChoreo API's page size ceiling; larger `chunkSize` values are clamped.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// Ownership key of the entities in the catalog (`getProviderName()`).
+    pub provider_name: String,
+    /// OpenChoreo API root, e.g. `http://localhost:8080` (a trailing `/api/v1` is accepted).
+    pub base_url: String,
+    /// Static bearer token (`openchoreo.token`). Never logged.
+    pub token: Option<String>,
+    /// Full owner ref for entities without a `backstage.io/owner` annotation.
+    pub default_owner: String,
+    /// `sqlite://path`, `sqlite::memory:` or `postgres://...`.
+    pub database_url: String,
+    /// Items per request (`openchoreo.incremental.chunkSize`), 1..=100.
+    pub chunk_size: u32,
+    pub burst_length: Duration,
+    pub burst_interval: Duration,
+    pub rest_length: Duration,
+    /// Waits after the 1st, 2nd, ... consecutive failure; the last repeats.
+    pub backoff: Vec<Duration>,
+    /// Refuse a cycle's removals when they exceed this share of the owned entities.
+    pub reject_removals_above_percentage: Option<f64>,
+    /// Refuse a cycle's removals when the cycle saw no entity at all.
+    pub reject_empty_source_collections: bool,
+    /// Per-request timeout towards OpenChoreo.
+    pub request_timeout: Duration,
+    /// How long a burst lease lives without renewal (a crashed holder frees it then).
+    pub lease_ttl: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            provider_name: DEFAULT_PROVIDER_NAME.to_string(),
+            base_url: String::new(),
+            token: None,
+            default_owner: "group:default/openchoreo-users".to_string(),
+            database_url: "sqlite::memory:".to_string(),
+            chunk_size: 50,
+            burst_length: Duration::from_secs(10),
+            burst_interval: Duration::from_secs(30),
+            rest_length: Duration::from_secs(30 * 60),
+            backoff: vec![
+                Duration::from_secs(60),
+                Duration::from_secs(5 * 60),
+                Duration::from_secs(30 * 60),
+                Duration::from_secs(3 * 60 * 60),
+            ],
+            reject_removals_above_percentage: None,
+            reject_empty_source_collections: true,
+            request_timeout: Duration::from_secs(30),
+            lease_ttl: Duration::from_secs(120),
+        }
+    }
+}
+
+// Hand-written so that the token never reaches a log line through `{:?}`.
+impl std::fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("provider_name", &self.provider_name)
+            .field("base_url", &redact_url(&self.base_url))
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("default_owner", &self.default_owner)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("chunk_size", &self.chunk_size)
+            .field("burst_length", &self.burst_length)
+            .field("burst_interval", &self.burst_interval)
+            .field("rest_length", &self.rest_length)
+            .field("backoff", &self.backoff)
+            .field("reject_removals_above_percentage", &self.reject_removals_above_percentage)
+            .field("reject_empty_source_collections", &self.reject_empty_source_collections)
+            .finish()
+    }
+}
+
+impl EngineConfig {
+    /// Checks every value; the error names the `app-config.yaml` key, the value and
+    /// what is allowed.
+    pub fn validate(&self) -> Result<()> {
+        let base = self.base_url.trim();
+        if base.is_empty() {
+            return Err(Error::config("openchoreo.baseUrl is required (e.g. http://localhost:8080)"));
+        }
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(Error::config(format!(
+                "openchoreo.baseUrl must start with http:// or https://, got '{}'",
+                redact_url(base)
+            )));
+        }
+        if self.provider_name.trim().is_empty() {
+            return Err(Error::config("openchoreo.incremental.providerName must not be empty"));
+        }
+        if self.default_owner.trim().is_empty() {
+            return Err(Error::config("openchoreo.defaultOwner must not be empty"));
+        }
+        if self.chunk_size == 0 {
+            return Err(Error::config(format!(
+                "openchoreo.incremental.chunkSize must be between 1 and {MAX_PAGE_SIZE}, got 0"
+            )));
+        }
+        if self.burst_length.is_zero() {
+            return Err(Error::config("openchoreo.incremental.burstLength must be greater than 0 seconds"));
+        }
+        if self.backoff.is_empty() {
+            return Err(Error::config("openchoreo.incremental.backoff must list at least one duration"));
+        }
+        if let Some(p) = self.reject_removals_above_percentage {
+            if !(0.0..=100.0).contains(&p) || p.is_nan() {
+                return Err(Error::config(format!(
+                    "openchoreo.incremental.rejectRemovalsAbovePercentage must be between 0 and 100, got {p}"
+                )));
+            }
+        }
+        let db = self.database_url.trim();
+        if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+            return Err(Error::config(format!(
+                "openchoreo.incremental.database.url must be a sqlite: or postgres:// URL, got '{}'",
+                redact_url(db)
+            )));
+        }
+        Ok(())
+    }
+
+    /// The page size actually requested: the API clamps above 100, so do we.
+    pub fn page_size(&self) -> u32 {
+        self.chunk_size.clamp(1, MAX_PAGE_SIZE)
+    }
+
+    /// The wait after `attempts` consecutive failures (1-based); the last step repeats.
+    pub fn backoff_for(&self, attempts: u32) -> Duration {
+        let i = (attempts.max(1) as usize - 1).min(self.backoff.len() - 1);
+        self.backoff[i]
+    }
+
+    /// The `locationKey` and `managed-by-location` value of every entity we emit.
+    pub fn location_key(&self) -> String {
+        format!("provider:{}", self.provider_name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> EngineConfig {
+        EngineConfig { base_url: "http://localhost:8080".into(), ..Default::default() }
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let mut c = valid();
+        c.chunk_size = 0;
+        assert!(c.validate().unwrap_err().message.contains("openchoreo.incremental.chunkSize"));
+        let mut c = valid();
+        c.base_url = "ftp://x".into();
+        assert!(c.validate().unwrap_err().message.contains("openchoreo.baseUrl"));
+        let mut c = valid();
+        c.reject_removals_above_percentage = Some(150.0);
+        assert!(c.validate().unwrap_err().message.contains("rejectRemovalsAbovePercentage"));
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let mut c = valid();
+        c.token = Some("tok-123".into());
+        c.database_url = "postgres://u:pw@h/db".into();
+        let s = format!("{c:?}");
+        assert!(!s.contains("tok-123") && !s.contains("pw@"), "{s}");
+    }
+
+    #[test]
+    fn page_size_clamps_and_backoff_repeats_last() {
+        let mut c = valid();
+        c.chunk_size = 500;
+        assert_eq!(c.page_size(), 100);
+        assert_eq!(c.backoff_for(1), Duration::from_secs(60));
+        assert_eq!(c.backoff_for(99), Duration::from_secs(3 * 60 * 60));
+    }
+}

@@ -1,0 +1,85 @@
+//! What an operator sees: the provider's persisted state, shaped for the status route.
+//! Times are Unix epoch milliseconds.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderStatus {
+    pub provider: String,
+    /// Cycle number, 1 for the first cycle ever (0 before any).
+    pub cycle: i64,
+    /// `idle` | `bursting` | `interstitial` | `resting` | `backing off`
+    pub current_action: String,
+    pub current_action_since: i64,
+    /// `burst` (continue the cycle) or `start cycle`.
+    pub next_action: String,
+    pub next_action_at: i64,
+    /// Consecutive failed bursts.
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub progress: CycleProgress,
+    /// Per-item errors of the current cycle (the newest, at most 100).
+    pub item_errors: Vec<ItemError>,
+    pub item_error_count: i64,
+    /// The last removal a guard refused; cleared when a cycle's removals go through.
+    pub rejected_removal: Option<RejectedRemoval>,
+    pub last_completed_cycle: Option<CompletedCycle>,
+    /// Entity refs this provider currently owns in the catalog.
+    pub owned_entities: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CycleProgress {
+    /// `namespaces` | `projects` | `workloads` | `components` | `done`
+    pub phase: String,
+    /// 1-based index of the namespace being walked, 0 during the namespaces phase.
+    pub namespace_index: i64,
+    pub namespace_count: i64,
+    pub current_namespace: Option<String>,
+    pub pages: i64,
+    pub entities: i64,
+    pub requests: i64,
+    /// Lists restarted from their beginning after a cursor failed (expired).
+    pub cursor_restarts: i64,
+    pub started_at: i64,
+    /// Entities per second over the time spent bursting in this cycle.
+    pub entities_per_second: f64,
+    pub burst_millis: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemError {
+    /// The API path of the list the item came from.
+    pub path: String,
+    /// The item's name, when it had one.
+    pub item: Option<String>,
+    pub message: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectedRemoval {
+    pub cycle: i64,
+    pub stale: i64,
+    pub owned: i64,
+    pub reason: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CompletedCycle {
+    pub cycle: i64,
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub duration_millis: i64,
+    pub entities: i64,
+    pub added: i64,
+    pub removed: i64,
+    pub requests: i64,
+    pub pages: i64,
+}

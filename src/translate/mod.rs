@@ -1,0 +1,93 @@
+//! OpenChoreo resources -> Backstage entities, exactly as the legacy provider made them
+//! (see README "Entity mapping"). Pure functions: no I/O, no state.
+//!
+//! CONTRACT (used by `walk`; keep these signatures):
+//! - `namespace_to_domain`, `project_to_system`, `workload_to_apis`, `component_to_entity`
+//!   return `Err(String)` with a human message when the item cannot become a valid
+//!   Backstage entity (the walk records it as a per-item error and keeps going).
+//! - `workload_facts` extracts what components need from their workload; the walk stages
+//!   it in the database between the workloads and components phases of a namespace.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::{Component, Namespace, Project, Workload};
+
+/// A Backstage entity body (apiVersion, kind, metadata, spec).
+pub type Entity = Value;
+
+/// What every translation needs to know about the provider.
+#[derive(Debug, Clone)]
+pub struct TranslateContext {
+    /// `provider:<providerName>`: managed-by-location annotations.
+    pub location_key: String,
+    /// Full owner ref, e.g. `group:default/openchoreo-users`.
+    pub default_owner: String,
+}
+
+/// An endpoint of another component, as named in `workload.spec.dependencies.endpoints`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointTarget {
+    pub project: String,
+    pub component: String,
+    pub endpoint: String,
+}
+
+/// What a component's entity needs from its workload (staged between phases).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadFacts {
+    pub project: String,
+    pub component: String,
+    pub workload_name: String,
+    /// Endpoint names of this workload that carry schema content (each is an API).
+    pub api_endpoints: Vec<String>,
+    /// Endpoints of other components this workload consumes (project already defaulted).
+    pub consumes: Vec<EndpointTarget>,
+    /// Resource refs it depends on (`resource:<ns>/<ref>` entries of `dependsOn`).
+    pub depends_on: Vec<String>,
+}
+
+/// Cross-references of a component resolved by the walk from staged data.
+#[derive(Debug, Clone, Default)]
+pub struct ComponentLinks {
+    /// The component's workload, if one was seen in this namespace.
+    pub workload: Option<WorkloadFacts>,
+    /// `consumesApis` entries whose target endpoint exists and has schema content.
+    pub consumes_apis: Vec<String>,
+    /// The owning project's `backstage.io/owner` annotation, if any.
+    pub project_owner: Option<String>,
+}
+
+pub fn namespace_to_domain(_ctx: &TranslateContext, _ns: &Namespace) -> Result<Entity, String> {
+    todo!()
+}
+
+pub fn project_to_system(_ctx: &TranslateContext, _p: &Project) -> Result<Entity, String> {
+    todo!()
+}
+
+/// One API entity per endpoint with schema content; an Err per endpoint that can't be one.
+pub fn workload_to_apis(_ctx: &TranslateContext, _namespace: &str, _w: &Workload) -> Vec<Result<Entity, String>> {
+    todo!()
+}
+
+pub fn workload_facts(_namespace: &str, _w: &Workload) -> WorkloadFacts {
+    todo!()
+}
+
+/// The API entity name for an endpoint: `<project>-<component>-<endpoint>`.
+pub fn api_name(project: &str, component: &str, endpoint: &str) -> String {
+    format!("{project}-{component}-{endpoint}")
+}
+
+pub fn component_to_entity(_ctx: &TranslateContext, _c: &Component, _links: &ComponentLinks) -> Result<Entity, String> {
+    todo!()
+}
+
+/// `kind:namespace/name`, lower-cased as Backstage compares refs.
+pub fn entity_ref(entity: &Entity) -> String {
+    let kind = entity["kind"].as_str().unwrap_or_default();
+    let ns = entity["metadata"]["namespace"].as_str().unwrap_or("default");
+    let name = entity["metadata"]["name"].as_str().unwrap_or_default();
+    format!("{kind}:{ns}/{name}").to_lowercase()
+}
