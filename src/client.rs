@@ -1,0 +1,311 @@
+//! The OpenChoreo HTTP client: one list page per call, every failure classified.
+//!
+//! Retries here are short and local (a dropped connection, one 5xx, a short
+//! `Retry-After`); anything longer goes back to the engine, which backs off and later
+//! resumes from the last committed page.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::config::EngineConfig;
+use crate::error::{Error, ErrorCode, Result};
+use crate::redact::redact_url;
+
+/// Bodies above this are refused: a page of at most 100 items has no business being larger.
+const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Attempts per page for transient failures before the engine's back-off takes over.
+const ATTEMPTS: u32 = 3;
+/// A `Retry-After` up to this long is waited out inside the burst; longer ones end it.
+const MAX_INLINE_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// One page of a list: raw items (each is checked on its own later, so one bad item
+/// does not lose its page) and the cursor of the next page.
+#[derive(Debug)]
+pub struct Page {
+    pub items: Vec<Value>,
+    pub next_cursor: Option<String>,
+    /// HTTP requests this page cost, retries included.
+    pub requests: u32,
+}
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    /// `<baseUrl>/api/v1`, without a trailing slash.
+    api_root: String,
+    token: Option<String>,
+    page_size: u32,
+    retry_delay: Duration,
+}
+
+impl Client {
+    pub fn new(config: &EngineConfig) -> Result<Client> {
+        let http = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .user_agent(concat!("openchoreo-incremental/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::config(format!("could not build the HTTP client: {e}")))?;
+        let base = config.base_url.trim().trim_end_matches('/');
+        let base = base.strip_suffix("/api/v1").unwrap_or(base);
+        Ok(Client {
+            http,
+            api_root: format!("{base}/api/v1"),
+            token: config.token.clone().filter(|t| !t.is_empty()),
+            page_size: config.page_size(),
+            retry_delay: Duration::from_millis(200),
+        })
+    }
+
+    /// The API root as it may be shown (credentials redacted).
+    pub fn api_root(&self) -> String {
+        redact_url(&self.api_root)
+    }
+
+    /// Checks that the server speaks the current, cursor-paginated API.
+    pub async fn probe(&self) -> Result<()> {
+        self.fetch_page("/namespaces", None, 1).await.map(|_| ())
+    }
+
+    /// Fetches one page of `path` (relative to `/api/v1`, e.g. `/namespaces/x/projects`).
+    pub async fn list(&self, path: &str, cursor: Option<&str>) -> Result<Page> {
+        self.fetch_page(path, cursor, self.page_size).await
+    }
+
+    async fn fetch_page(&self, path: &str, cursor: Option<&str>, limit: u32) -> Result<Page> {
+        let mut requests = 0;
+        loop {
+            requests += 1;
+            match self.fetch_once(path, cursor, limit).await {
+                Ok(mut page) => {
+                    page.requests = requests;
+                    return Ok(page);
+                }
+                Err(e) => {
+                    let retry_in = match e.code {
+                        ErrorCode::Transient | ErrorCode::InvalidResponse => Some(self.retry_delay * requests),
+                        // One more try tells a passing 5xx from an expired cursor, which
+                        // fails every time; after that the walk restarts the list.
+                        ErrorCode::CursorExpired if requests < 2 => Some(self.retry_delay),
+                        ErrorCode::RateLimited => e.retry_after.filter(|d| *d <= MAX_INLINE_RETRY_AFTER),
+                        _ => None,
+                    };
+                    match retry_in {
+                        Some(delay) if requests < ATTEMPTS => {
+                            tracing::debug!(path, attempt = requests, error = %e, "retrying OpenChoreo request");
+                            tokio::time::sleep(delay).await;
+                        }
+                        _ => {
+                            let mut e = e;
+                            e.message = format!("{} (after {requests} attempt(s))", e.message);
+                            return Err(e);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn fetch_once(&self, path: &str, cursor: Option<&str>, limit: u32) -> Result<Page> {
+        let url = format!("{}{}", self.api_root, path);
+        let shown = format!("GET {}", redact_url(&url));
+        let mut req = self.http.get(&url).query(&[("limit", limit.to_string())]);
+        if let Some(c) = cursor {
+            req = req.query(&[("cursor", c)]);
+        }
+        if let Some(t) = &self.token {
+            req = req.header(AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let resp = req.send().await.map_err(|e| transport_error(&shown, e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = read_body(resp, &shown).await?;
+        if !status.is_success() {
+            return Err(status_error(&shown, status, &headers, &body, cursor.is_some()));
+        }
+        parse_page(&shown, &body)
+    }
+}
+
+fn transport_error(shown: &str, e: reqwest::Error) -> Error {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "connection failed"
+    };
+    // reqwest's message can carry the URL; ours is already redacted.
+    Error::new(ErrorCode::Transient, format!("{shown}: {what}: {}", redact_url(&e.without_url().to_string())))
+}
+
+async fn read_body(mut resp: reqwest::Response, shown: &str) -> Result<Vec<u8>> {
+    if resp.content_length().is_some_and(|n| n as usize > MAX_BODY_BYTES) {
+        return Err(too_large(shown));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| {
+        Error::new(ErrorCode::Transient, format!("{shown}: response cut off: {}", e.without_url()))
+    })? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large(shown));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn too_large(shown: &str) -> Error {
+    Error::new(ErrorCode::InvalidResponse, format!("{shown}: response larger than {} MiB", MAX_BODY_BYTES >> 20))
+}
+
+/// A short, printable excerpt of a body for error messages.
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn status_error(shown: &str, status: StatusCode, headers: &HeaderMap, body: &[u8], had_cursor: bool) -> Error {
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    let code = json.as_ref().and_then(|j| j["code"].as_str().or(j["error"].as_str())).unwrap_or("");
+    let detail = match &json {
+        Some(j) => {
+            let msg = j["message"].as_str().or(j["error"].as_str()).unwrap_or("");
+            format!("HTTP {} {code}: {msg}", status.as_u16())
+        }
+        None => {
+            let ctype = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("no content type");
+            format!("HTTP {} with a non-JSON body ({ctype}): {}", status.as_u16(), excerpt(body))
+        }
+    };
+    let message = format!("{shown}: {detail}");
+    match status.as_u16() {
+        401 | 403 => Error::new(
+            ErrorCode::Auth,
+            format!("{message} (check openchoreo.token: OpenChoreo refused the credentials)"),
+        ),
+        404 => Error::new(ErrorCode::NotFound, message),
+        429 => {
+            let mut e = Error::new(ErrorCode::RateLimited, message);
+            e.retry_after = headers
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs)
+                .or(Some(Duration::from_secs(1)));
+            e
+        }
+        // The real server maps an expired (or undecodable) cursor to a plain 500; a 410
+        // is what unmerged proposals used. Either way the list can restart.
+        500 | 410 if had_cursor => Error::new(ErrorCode::CursorExpired, message),
+        _ if status.is_server_error() => Error::new(ErrorCode::Transient, message),
+        _ => Error::new(ErrorCode::InvalidResponse, message),
+    }
+}
+
+fn parse_page(shown: &str, body: &[u8]) -> Result<Page> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidResponse,
+            format!("{shown}: response is not valid JSON ({e}): {}", excerpt(body)),
+        )
+    })?;
+    let Value::Object(mut obj) = value else {
+        return Err(Error::new(ErrorCode::Incompatible, format!("{shown}: expected a JSON object, got {}", excerpt(body))));
+    };
+    let pagination = match obj.remove("pagination") {
+        Some(Value::Object(p)) => p,
+        _ => {
+            let era = if obj.contains_key("success") && obj.contains_key("data") {
+                "it looks like an organization-era OpenChoreo (the {success, data} envelope)"
+            } else {
+                "it is not the current OpenChoreo API"
+            };
+            return Err(Error::new(
+                ErrorCode::Incompatible,
+                format!(
+                    "{shown}: the answer has no `pagination` object, so {era}; this module needs the \
+                     cursor-paginated API (OpenChoreo 2026-03 or later). Got: {}",
+                    excerpt(body)
+                ),
+            ));
+        }
+    };
+    let items = match obj.remove("items") {
+        Some(Value::Array(items)) => items,
+        Some(Value::Null) | None => Vec::new(),
+        Some(other) => {
+            return Err(Error::new(
+                ErrorCode::InvalidResponse,
+                format!("{shown}: `items` is not an array but {}", type_name(&other)),
+            ))
+        }
+    };
+    let next_cursor = match pagination.get("nextCursor") {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::String(_)) | Some(Value::Null) | None => None,
+        Some(other) => {
+            return Err(Error::new(
+                ErrorCode::InvalidResponse,
+                format!("{shown}: `pagination.nextCursor` is not a string but {}", type_name(other)),
+            ))
+        }
+    };
+    Ok(Page { items, next_cursor, requests: 1 })
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn org_era_envelope_is_incompatible() {
+        let body = br#"{"success":true,"data":{"items":[],"totalCount":0,"page":0,"pageSize":0}}"#;
+        let e = parse_page("GET http://x/api/v1/namespaces", body).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Incompatible);
+        assert!(e.message.contains("organization-era") && e.message.contains("http://x/api/v1/namespaces"));
+    }
+
+    #[test]
+    fn last_page_has_no_cursor() {
+        let p = parse_page("GET x", br#"{"items":[{"a":1}],"pagination":{}}"#).unwrap();
+        assert_eq!(p.items.len(), 1);
+        assert!(p.next_cursor.is_none());
+    }
+
+    #[test]
+    fn html_error_is_named() {
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_TYPE, "text/html".parse().unwrap());
+        let e = status_error("GET x", StatusCode::BAD_GATEWAY, &h, b"<html><body>Bad gateway</body></html>", false);
+        assert_eq!(e.code, ErrorCode::Transient);
+        assert!(e.message.contains("non-JSON") && e.message.contains("text/html"), "{}", e.message);
+    }
+
+    #[test]
+    fn cursor_500_is_expiry_and_401_is_auth() {
+        let body = br#"{"error":"Internal server error","code":"INTERNAL_ERROR"}"#;
+        let h = HeaderMap::new();
+        assert_eq!(status_error("x", StatusCode::INTERNAL_SERVER_ERROR, &h, body, true).code, ErrorCode::CursorExpired);
+        assert_eq!(status_error("x", StatusCode::INTERNAL_SERVER_ERROR, &h, body, false).code, ErrorCode::Transient);
+        let auth = br#"{"error":"MISSING_TOKEN","message":"missing or invalid authentication token"}"#;
+        let e = status_error("x", StatusCode::UNAUTHORIZED, &h, auth, false);
+        assert_eq!(e.code, ErrorCode::Auth);
+        assert!(e.message.contains("MISSING_TOKEN"));
+    }
+}

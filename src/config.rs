@@ -40,6 +40,8 @@ pub struct EngineConfig {
     pub request_timeout: Duration,
     /// How long a burst lease lives without renewal (a crashed holder frees it then).
     pub lease_ttl: Duration,
+    /// A list that has not ended after this many pages is refused (a server that pages forever).
+    pub max_pages_per_list: i64,
 }
 
 impl Default for EngineConfig {
@@ -64,6 +66,7 @@ impl Default for EngineConfig {
             reject_empty_source_collections: true,
             request_timeout: Duration::from_secs(30),
             lease_ttl: Duration::from_secs(120),
+            max_pages_per_list: 100_000,
         }
     }
 }

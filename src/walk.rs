@@ -1,0 +1,375 @@
+//! The cursor walk: one OpenChoreo list page per step, in an order that makes the
+//! cross-references work without holding the installation in memory:
+//!
+//! ```text
+//! namespaces (all pages) -> for each namespace: projects -> workloads -> components
+//! ```
+//!
+//! Projects stage their owner, workloads stage their facts (APIs, dependencies) in the
+//! state database; components read them back one page at a time. The walk's position is
+//! a small `WalkCursor` persisted after every page.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::engine::status::ItemError;
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{Component, Namespace, Project, Workload};
+use crate::store::{now_ms, PageCommit, Store};
+use crate::translate::{self, ComponentLinks, Entity, TranslateContext};
+
+/// A list whose cursor keeps expiring is restarted this many times, then backs off.
+pub const MAX_LIST_RESTARTS: i64 = 5;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    #[default]
+    Namespaces,
+    Projects,
+    Workloads,
+    Components,
+    Done,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Namespaces => "namespaces",
+            Phase::Projects => "projects",
+            Phase::Workloads => "workloads",
+            Phase::Components => "components",
+            Phase::Done => "done",
+        }
+    }
+}
+
+/// Where the walk stands. Small and bounded whatever the installation's size.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WalkCursor {
+    pub phase: Phase,
+    /// 0-based position of the current namespace in the cycle's namespace order.
+    pub ns_index: i64,
+    /// Namespaces found so far (all of them once the namespaces phase is over).
+    pub ns_count: i64,
+    /// The current namespace's name, once looked up.
+    pub namespace: Option<String>,
+    /// The API cursor of the next page of the current list (`None`: its first page).
+    pub cursor: Option<String>,
+    /// Pages and items of the current list fetched so far.
+    pub list_pages: i64,
+    pub list_items: i64,
+    /// After a restart, the items the list had reached before: a burst does not stop
+    /// until it is past them, so a cursor that expires between bursts cannot stall it.
+    pub catch_up_to: Option<i64>,
+    pub list_restarts: i64,
+    /// Upper bound on pages per list, against servers that never stop paging.
+    #[serde(default)]
+    pub max_pages_per_list: Option<i64>,
+}
+
+impl WalkCursor {
+    /// Whether a burst may stop after reaching this position.
+    pub fn may_pause(&self) -> bool {
+        self.catch_up_to.is_none_or(|c| self.list_items > c)
+    }
+
+    fn next_list(&self, phase: Phase) -> WalkCursor {
+        WalkCursor {
+            phase,
+            ns_index: self.ns_index,
+            ns_count: self.ns_count,
+            namespace: self.namespace.clone(),
+            max_pages_per_list: self.max_pages_per_list,
+            ..Default::default()
+        }
+    }
+
+    fn next_namespace(&self) -> WalkCursor {
+        let mut next = self.next_list(Phase::Projects);
+        next.ns_index += 1;
+        next.namespace = None;
+        if next.ns_index >= next.ns_count {
+            next.phase = Phase::Done;
+        }
+        next
+    }
+}
+
+/// One page walked: what to hand to the catalog and what to commit afterwards.
+#[derive(Debug, Default)]
+pub struct StepResult {
+    pub entities: Vec<Entity>,
+    pub commit: PageCommit,
+    pub next: WalkCursor,
+    pub requests: u32,
+    /// The list path this step read, for logs.
+    pub path: String,
+    /// Commit this step, then fail the burst with this error (a list that keeps failing).
+    pub then_fail: Option<Error>,
+}
+
+pub struct Walker<'a> {
+    pub client: &'a Client,
+    pub store: &'a Store,
+    pub ctx: &'a TranslateContext,
+    pub provider: &'a str,
+}
+
+/// Percent-encodes a path segment (names are Kubernetes names; this is a safety net).
+fn segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The `metadata.name` of a raw item, when it has one.
+fn raw_name(item: &Value) -> Option<String> {
+    item.get("metadata")?.get("name")?.as_str().map(String::from)
+}
+
+impl Walker<'_> {
+    pub async fn step(&self, cursor: &WalkCursor) -> Result<StepResult> {
+        let mut cur = cursor.clone();
+        if cur.phase == Phase::Done {
+            return Ok(StepResult { next: cur, ..Default::default() });
+        }
+        if cur.phase != Phase::Namespaces && cur.namespace.is_none() {
+            match self.store.cycle_namespace(self.provider, cur.ns_index).await? {
+                Some(name) => cur.namespace = Some(name),
+                // The staged order is gone (cleared by hand?): end the walk of this cycle
+                // rather than guess; nothing is removed for a walk that did not finish.
+                None => {
+                    return Err(Error::new(
+                        ErrorCode::Database,
+                        format!("namespace #{} of this cycle is not in oc_ingest_cycle_namespaces; reset the provider", cur.ns_index + 1),
+                    ))
+                }
+            }
+        }
+        let ns = cur.namespace.clone().unwrap_or_default();
+        let path = match cur.phase {
+            Phase::Namespaces => "/namespaces".to_string(),
+            phase => format!("/namespaces/{}/{}", segment(&ns), phase.as_str()),
+        };
+
+        let page = match self.client.list(&path, cur.cursor.as_deref()).await {
+            Ok(page) => page,
+            Err(e) if e.code == ErrorCode::CursorExpired => return Ok(self.restart_list(cur, path, e)),
+            Err(e) if e.code == ErrorCode::NotFound && cur.phase != Phase::Namespaces => {
+                // The namespace went away since the namespaces phase: its entities are
+                // simply not seen this cycle.
+                tracing::info!(namespace = %ns, path = %path, "namespace no longer exists; skipping it");
+                let mut commit = PageCommit::default();
+                if cur.phase != Phase::Projects {
+                    commit.drop_namespace_staging = Some(ns);
+                }
+                return Ok(StepResult { next: cur.next_namespace(), commit, requests: 1, path, ..Default::default() });
+            }
+            Err(e) => return Err(e),
+        };
+
+        if page.next_cursor.is_some() && page.next_cursor == cur.cursor {
+            return Err(Error::new(
+                ErrorCode::InvalidResponse,
+                format!("GET {path}: the server returned the cursor it was given as the next one; refusing to loop"),
+            ));
+        }
+        let max_pages = cur.max_pages_per_list.unwrap_or(100_000);
+        if cur.list_pages + 1 >= max_pages && page.next_cursor.is_some() {
+            return Err(Error::new(
+                ErrorCode::InvalidResponse,
+                format!("GET {path}: the list did not end after {max_pages} pages; refusing to page on"),
+            ));
+        }
+
+        let mut out = StepResult { requests: page.requests, path: path.clone(), ..Default::default() };
+        let items = page.items;
+        let count = items.len() as i64;
+        match cur.phase {
+            Phase::Namespaces => self.namespaces_page(&cur, items, &mut out),
+            Phase::Projects => self.projects_page(&ns, items, &mut out),
+            Phase::Workloads => self.workloads_page(&ns, items, &mut out),
+            Phase::Components => self.components_page(&ns, items, &mut out).await?,
+            Phase::Done => unreachable!(),
+        }
+        for e in &mut out.commit.item_errors {
+            e.path = path.clone();
+        }
+        out.commit.seen_refs.extend(out.entities.iter().map(translate::entity_ref));
+
+        out.next = match page.next_cursor {
+            Some(next) => WalkCursor {
+                cursor: Some(next),
+                list_pages: cur.list_pages + 1,
+                list_items: cur.list_items + count,
+                ns_count: cur.ns_count + if cur.phase == Phase::Namespaces { out.commit.namespaces.len() as i64 } else { 0 },
+                ..cur.clone()
+            },
+            None => match cur.phase {
+                Phase::Namespaces => {
+                    let mut next = cur.next_list(Phase::Projects);
+                    next.ns_count += out.commit.namespaces.len() as i64;
+                    next.ns_index = 0;
+                    next.namespace = None;
+                    if next.ns_count == 0 {
+                        next.phase = Phase::Done;
+                    }
+                    next
+                }
+                Phase::Projects => cur.next_list(Phase::Workloads),
+                Phase::Workloads => cur.next_list(Phase::Components),
+                _ => {
+                    out.commit.drop_namespace_staging = Some(ns);
+                    cur.next_namespace()
+                }
+            },
+        };
+        Ok(out)
+    }
+
+    fn restart_list(&self, cur: WalkCursor, path: String, e: Error) -> StepResult {
+        let restarts = cur.list_restarts + 1;
+        let mut next = WalkCursor {
+            cursor: None,
+            list_pages: 0,
+            list_items: 0,
+            catch_up_to: Some(cur.list_items.max(cur.catch_up_to.unwrap_or(0))),
+            list_restarts: restarts,
+            ..cur.clone()
+        };
+        let mut then_fail = None;
+        if restarts > MAX_LIST_RESTARTS {
+            next.list_restarts = 0;
+            next.catch_up_to = None;
+            then_fail = Some(Error::new(
+                ErrorCode::Transient,
+                format!("GET {path}: the list's cursor failed {restarts} times in a row; backing off ({})", e.message),
+            ));
+        } else {
+            tracing::warn!(path = %path, restarts, "cursor failed (expired?); restarting this list from its beginning");
+        }
+        // An expired cursor costs the failed request and its one retry.
+        StepResult { next, requests: 2, path, then_fail, ..Default::default() }
+    }
+
+    fn namespaces_page(&self, cur: &WalkCursor, items: Vec<Value>, out: &mut StepResult) {
+        for item in items {
+            let name = raw_name(&item);
+            match serde_json::from_value::<Namespace>(item) {
+                Ok(ns) => {
+                    let seq = cur.ns_count + out.commit.namespaces.len() as i64;
+                    out.commit.namespaces.push((seq, ns.metadata.name.clone()));
+                    match translate::namespace_to_domain(self.ctx, &ns) {
+                        Ok(entity) => out.entities.push(entity),
+                        Err(msg) => keep(out, "domain", "default", name, msg),
+                    }
+                }
+                Err(err) => keep(out, "domain", "default", name, format!("invalid namespace: {err}")),
+            }
+        }
+    }
+
+    fn projects_page(&self, ns: &str, items: Vec<Value>, out: &mut StepResult) {
+        for item in items {
+            let name = raw_name(&item);
+            match serde_json::from_value::<Project>(item) {
+                Ok(p) => {
+                    let owner = p.metadata.annotations.get("backstage.io/owner").cloned();
+                    out.commit.project_owners.push((ns.to_string(), p.metadata.name.clone(), owner));
+                    match translate::project_to_system(self.ctx, &p) {
+                        Ok(entity) => out.entities.push(entity),
+                        Err(msg) => keep(out, "system", ns, name, msg),
+                    }
+                }
+                Err(err) => keep(out, "system", ns, name, format!("invalid project: {err}")),
+            }
+        }
+    }
+
+    fn workloads_page(&self, ns: &str, items: Vec<Value>, out: &mut StepResult) {
+        for item in items {
+            let name = raw_name(&item);
+            match serde_json::from_value::<Workload>(item) {
+                Ok(w) => {
+                    for api in translate::workload_to_apis(self.ctx, ns, &w) {
+                        match api {
+                            Ok(entity) => out.entities.push(entity),
+                            Err(msg) => keep(out, "api", ns, None, format!("workload {}: {msg}", w.metadata.name)),
+                        }
+                    }
+                    out.commit.workloads.push((ns.to_string(), translate::workload_facts(ns, &w)));
+                }
+                Err(err) => keep(out, "api", ns, None, format!("invalid workload {}: {err}", name.as_deref().unwrap_or("(unnamed)"))),
+            }
+        }
+    }
+
+    async fn components_page(&self, ns: &str, items: Vec<Value>, out: &mut StepResult) -> Result<()> {
+        let mut components = Vec::with_capacity(items.len());
+        for item in items {
+            let name = raw_name(&item);
+            match serde_json::from_value::<Component>(item) {
+                Ok(c) => components.push(c),
+                Err(err) => keep(out, "component", ns, name, format!("invalid component: {err}")),
+            }
+        }
+        // Three look-ups per page, whatever its size: the page's workloads, the
+        // workloads they consume from, and the projects' owners.
+        let keys: Vec<(String, String)> =
+            components.iter().map(|c| (c.spec.owner.project_name.clone(), c.metadata.name.clone())).collect();
+        let workloads = self.store.staged_workloads(self.provider, ns, &keys).await?;
+        let targets: Vec<(String, String)> = workloads
+            .values()
+            .flat_map(|f| f.consumes.iter().map(|t| (t.project.clone(), t.component.clone())))
+            .collect();
+        let target_facts = if targets.is_empty() {
+            HashMap::new()
+        } else {
+            self.store.staged_workloads(self.provider, ns, &targets).await?
+        };
+        let projects: Vec<String> = keys.iter().map(|(p, _)| p.clone()).collect();
+        let owners = self.store.staged_project_owners(self.provider, ns, &projects).await?;
+
+        for (c, key) in components.iter().zip(&keys) {
+            let workload = workloads.get(key).cloned();
+            let consumes_apis = workload
+                .iter()
+                .flat_map(|f| f.consumes.iter())
+                .filter(|t| {
+                    target_facts
+                        .get(&(t.project.clone(), t.component.clone()))
+                        .is_some_and(|tf| tf.api_endpoints.contains(&t.endpoint))
+                })
+                .map(|t| translate::api_name(&t.project, &t.component, &t.endpoint))
+                .collect();
+            let links = ComponentLinks { workload, consumes_apis, project_owner: owners.get(&key.0).cloned() };
+            match translate::component_to_entity(self.ctx, c, &links) {
+                Ok(entity) => out.entities.push(entity),
+                Err(msg) => keep(out, "component", ns, Some(c.metadata.name.clone()), msg),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Records an item that could not become an entity. When its ref is known it still
+/// counts as seen, so an entity ingested earlier stays in the catalog (a malformed
+/// update must not delete it) while the status shows the error.
+fn keep(out: &mut StepResult, kind: &str, ns: &str, name: Option<String>, message: String) {
+    if let Some(n) = &name {
+        out.commit.seen_refs.push(format!("{kind}:{ns}/{n}").to_lowercase());
+    }
+    tracing::warn!(item = name.as_deref().unwrap_or("(unnamed)"), error = %message, "skipping an item that cannot become an entity");
+    out.commit.item_errors.push(ItemError { path: String::new(), item: name, message, at: now_ms() });
+}

@@ -6,13 +6,19 @@
 
 pub mod status;
 
+mod burst;
+
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
+use tokio::sync::Mutex;
 
+use crate::client::Client;
 use crate::config::EngineConfig;
-use crate::error::Result;
-use crate::translate::Entity;
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::{now_ms, Store};
+use crate::translate::{Entity, TranslateContext};
 pub use status::ProviderStatus;
 
 /// Where mutations go: the Backstage catalog's `EntityProviderConnection` in production,
@@ -80,49 +86,195 @@ pub struct TickReport {
 }
 
 pub struct Engine {
-    _config: EngineConfig,
+    config: EngineConfig,
+    client: Client,
+    store: Store,
+    ctx: TranslateContext,
+    /// This engine's identity in the burst lease.
+    lease_owner: String,
+    /// One burst at a time within this process (the lease covers other processes).
+    burst: Mutex<()>,
+    cancel: AtomicBool,
+    closed: AtomicBool,
+}
+
+/// Provider statuses, as stored and shown.
+pub(crate) mod action {
+    pub const IDLE: &str = "idle";
+    pub const BURSTING: &str = "bursting";
+    pub const INTERSTITIAL: &str = "interstitial";
+    pub const RESTING: &str = "resting";
+    pub const BACKING_OFF: &str = "backing off";
 }
 
 impl Engine {
     /// Validates the config, opens the state database and applies migrations.
     pub async fn open(config: EngineConfig) -> Result<Engine> {
         config.validate()?;
-        todo!()
+        let client = Client::new(&config)?;
+        let store = Store::open(&config.database_url).await?;
+        let ctx = TranslateContext { location_key: config.location_key(), default_owner: config.default_owner.clone() };
+        let lease_owner = format!("{}-{}-{:x}", config.provider_name, std::process::id(), now_ms());
+        tracing::info!(
+            provider = %config.provider_name,
+            api = %client.api_root(),
+            database = if store.is_postgres() { "postgres" } else { "sqlite" },
+            "OpenChoreo ingestion engine opened"
+        );
+        Ok(Engine {
+            config,
+            client,
+            store,
+            ctx,
+            lease_owner,
+            burst: Mutex::new(()),
+            cancel: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    pub fn provider_name(&self) -> &str {
+        &self.config.provider_name
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::SeqCst) {
+            Err(Error::new(ErrorCode::Closed, "the ingestion engine is closed"))
+        } else {
+            Ok(())
+        }
     }
 
     /// `GET /api/v1/namespaces?limit=1`: refuses a server that is not a current,
     /// cursor-paginated OpenChoreo API, naming the URL and what came back.
     pub async fn probe(&self) -> Result<()> {
-        todo!()
+        self.check_open()?;
+        self.client.probe().await
     }
 
     /// Runs a burst when the provider's next action is due; otherwise returns at once.
-    pub async fn tick<S: Sink>(&self, _sink: &S) -> Result<TickReport> {
-        todo!()
+    pub async fn tick<S: Sink>(&self, sink: &S) -> Result<TickReport> {
+        self.check_open()?;
+        let Ok(_guard) = self.burst.try_lock() else {
+            return Ok(TickReport { action: "locked".into(), ..Default::default() });
+        };
+        let row = self.store.load_provider(&self.config.provider_name).await?;
+        if row.next_action_at > now_ms() {
+            return Ok(TickReport { action: "waiting".into(), next_action_at: row.next_action_at, ..Default::default() });
+        }
+        if !self.store.try_acquire_lease(&row.name, &self.lease_owner, self.config.lease_ttl).await? {
+            return Ok(TickReport { action: "locked".into(), next_action_at: row.next_action_at, ..Default::default() });
+        }
+        self.cancel.store(false, Ordering::SeqCst);
+        // Re-read under the lease: another process may have moved on meanwhile.
+        let row = self.store.load_provider(&self.config.provider_name).await?;
+        let result = if row.next_action_at > now_ms() {
+            Ok(TickReport { action: "waiting".into(), next_action_at: row.next_action_at, ..Default::default() })
+        } else {
+            burst::Burst::new(self, row).run(sink).await
+        };
+        // A lost lease is someone else's now; otherwise free it for the next tick.
+        if let Err(e) = self.store.release_lease(&self.config.provider_name, &self.lease_owner).await {
+            tracing::warn!(error = %e, "could not release the burst lease; it expires on its own");
+        }
+        result
     }
 
     pub async fn status(&self) -> Result<ProviderStatus> {
-        todo!()
+        self.check_open()?;
+        let name = &self.config.provider_name;
+        let row = self.store.load_provider(name).await?;
+        let item_errors = self.store.item_errors(name, 100).await?;
+        let owned = self.store.count_owned(name).await?;
+        let next_action = match &row.walk {
+            Some(w) if w.phase != crate::walk::Phase::Done || row.status == action::BACKING_OFF => "burst",
+            Some(_) => "finish cycle",
+            None => "start cycle",
+        };
+        let mut progress = row.progress.clone();
+        if let Some(w) = &row.walk {
+            progress.phase = w.phase.as_str().to_string();
+            progress.namespace_count = w.ns_count;
+            progress.namespace_index = if w.phase == crate::walk::Phase::Namespaces { 0 } else { (w.ns_index + 1).min(w.ns_count) };
+            progress.current_namespace = w.namespace.clone();
+        }
+        Ok(ProviderStatus {
+            provider: name.clone(),
+            cycle: row.cycle,
+            current_action: row.status.clone(),
+            current_action_since: row.status_since,
+            next_action: next_action.to_string(),
+            next_action_at: row.next_action_at,
+            attempts: row.attempts,
+            last_error: row.last_error.clone(),
+            item_error_count: progress.item_errors,
+            item_errors,
+            progress,
+            rejected_removal: row.rejected_removal.clone(),
+            last_completed_cycle: row.last_completed.clone(),
+            owned_entities: owned,
+        })
     }
 
     /// Forgets the current cycle; the next tick starts a new one from the beginning.
+    /// A burst running anywhere loses its lease and stops at its next page.
     pub async fn reset(&self) -> Result<()> {
-        todo!()
+        self.check_open()?;
+        self.cancel.store(true, Ordering::SeqCst);
+        let mut row = self.store.load_provider(&self.config.provider_name).await?;
+        let now = now_ms();
+        row.walk = None;
+        row.status = action::IDLE.into();
+        row.status_since = now;
+        row.next_action_at = now;
+        row.attempts = 0;
+        row.last_error = None;
+        row.progress = Default::default();
+        self.store.save_provider(&row, None).await?;
+        tracing::info!(provider = %row.name, "provider reset: the next tick starts a new cycle");
+        Ok(())
     }
 
     /// Makes the next action due now.
     pub async fn refresh(&self) -> Result<()> {
-        todo!()
+        self.check_open()?;
+        // Only the due time changes; a burst running right now keeps its lease.
+        self.store.set_next_action_at(&self.config.provider_name, now_ms()).await
     }
 
-    /// Stops a running burst after its current page and abandons the cycle (no removals);
-    /// the provider rests, then starts a fresh cycle.
+    /// Stops a running burst after its current page and abandons the cycle (no
+    /// removals); the provider rests, then starts a fresh cycle.
     pub async fn cancel(&self) -> Result<()> {
-        todo!()
+        self.check_open()?;
+        self.cancel.store(true, Ordering::SeqCst);
+        let mut row = self.store.load_provider(&self.config.provider_name).await?;
+        let now = now_ms();
+        row.walk = None;
+        row.status = action::RESTING.into();
+        row.status_since = now;
+        row.next_action_at = now + self.config.rest_length.as_millis() as i64;
+        row.attempts = 0;
+        row.last_error = Some(format!("cycle {} was canceled by an operator", row.cycle));
+        self.store.save_provider(&row, None).await?;
+        tracing::info!(provider = %row.name, "cycle canceled: resting, then a new cycle starts");
+        Ok(())
     }
 
-    /// Stops background work and closes the database pool.
+    /// Stops background work: a running burst stops after its page; then the pool closes.
     pub async fn close(&self) {
-        todo!()
+        if self.closed.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.cancel.store(true, Ordering::SeqCst);
+        let _guard = self.burst.lock().await;
+        self.store.close().await;
+    }
+
+    pub(crate) fn canceled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
     }
 }

@@ -47,6 +47,9 @@ pub struct CycleProgress {
     /// Entities per second over the time spent bursting in this cycle.
     pub entities_per_second: f64,
     pub burst_millis: i64,
+    /// Items of this cycle that could not become entities.
+    pub item_errors: i64,
+    pub bursts: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -1,0 +1,504 @@
+//! State persistence (sqlx, SQLite or PostgreSQL chosen by URL). Only `oc_ingest_*`
+//! tables, all owned by this module. Every write of a burst is fenced by the burst lease:
+//! a process that lost its lease cannot overwrite another's progress.
+
+mod migrate;
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+use crate::engine::status::{CompletedCycle, CycleProgress, ItemError, RejectedRemoval};
+use crate::error::{Error, ErrorCode, Result};
+use crate::translate::WorkloadFacts;
+use crate::walk::WalkCursor;
+
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Item errors kept per cycle; past this only the count grows.
+pub const MAX_ITEM_ERRORS: i64 = 1000;
+
+/// The persisted state of one provider.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderRow {
+    pub name: String,
+    pub cycle: i64,
+    pub status: String,
+    pub status_since: i64,
+    pub next_action_at: i64,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// `None` when no cycle is in progress.
+    pub walk: Option<WalkCursor>,
+    pub progress: CycleProgress,
+    pub rejected_removal: Option<RejectedRemoval>,
+    pub last_completed: Option<CompletedCycle>,
+}
+
+/// Everything one page changes, written in one transaction after the sink succeeded.
+#[derive(Debug, Default)]
+pub struct PageCommit {
+    pub seen_refs: Vec<String>,
+    /// Namespaces found on a namespaces page, with their walk order.
+    pub namespaces: Vec<(i64, String)>,
+    /// (namespace, project, owner annotation)
+    pub project_owners: Vec<(String, String, Option<String>)>,
+    /// (namespace, facts)
+    pub workloads: Vec<(String, WorkloadFacts)>,
+    pub item_errors: Vec<ItemError>,
+    /// A namespace whose walk is complete: its staged cross-references can go.
+    pub drop_namespace_staging: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    postgres: bool,
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("state is serializable")
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: Option<String>) -> Option<T> {
+    s.and_then(|s| serde_json::from_str(&s).ok())
+}
+
+fn lease_lost() -> Error {
+    Error::new(ErrorCode::Locked, "the burst lease was lost (reset, cancel, or another process took over)")
+}
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) and migrates the state database.
+    pub async fn open(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let url = if !postgres && !memory && !url.contains('?') { format!("{url}?mode=rwc") } else { url.to_string() };
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        // SQLite: one connection (writes serialize anyway, and an in-memory database
+        // lives exactly as long as its connection, so it must never be closed as idle).
+        let options = if postgres {
+            options.max_connections(4).min_connections(0)
+        } else {
+            options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
+        };
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|e| Error::db("opening the state database", e))?;
+        if !postgres && !memory {
+            // WAL lets readers in other processes through while a burst writes.
+            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await.map_err(|e| Error::db("setting WAL mode", e))?;
+        }
+        migrate::run(&pool, postgres).await?;
+        Ok(Store { pool, postgres })
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Loads a provider's row, creating it (due now) on first use.
+    pub async fn load_provider(&self, name: &str) -> Result<ProviderRow> {
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO oc_ingest_providers (name, cycle, status, status_since, next_action_at) \
+             VALUES ($1, 0, 'idle', $2, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| Error::db("creating the provider row", e))?;
+        let r = sqlx::query(
+            "SELECT cycle, status, status_since, next_action_at, attempts, last_error, walk_cursor, progress, \
+             rejected_removal, last_completed FROM oc_ingest_providers WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| Error::db("reading the provider row", e))?;
+        Ok(ProviderRow {
+            name: name.to_string(),
+            cycle: r.get(0),
+            status: r.get(1),
+            status_since: r.get(2),
+            next_action_at: r.get(3),
+            attempts: r.get(4),
+            last_error: r.get(5),
+            walk: from_json(r.get(6)),
+            progress: from_json(r.get(7)).unwrap_or_default(),
+            rejected_removal: from_json(r.get(8)),
+            last_completed: from_json(r.get(9)),
+        })
+    }
+
+    /// Takes (or renews) the burst lease when it is free, expired, or already ours.
+    pub async fn try_acquire_lease(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE oc_ingest_providers SET lease_owner = $1, lease_until = $2 \
+             WHERE name = $3 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $4)",
+        )
+        .bind(owner)
+        .bind(now + ttl.as_millis() as i64)
+        .bind(name)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| Error::db("taking the burst lease", e))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn release_lease(&self, name: &str, owner: &str) -> Result<()> {
+        sqlx::query("UPDATE oc_ingest_providers SET lease_owner = NULL, lease_until = 0 WHERE name = $1 AND lease_owner = $2")
+            .bind(name)
+            .bind(owner)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| Error::db("releasing the burst lease", e))?;
+        Ok(())
+    }
+
+    /// Writes the provider's state. With `lease = Some(owner)` the write only happens
+    /// while `owner` holds the lease (and renews it); `None` writes unconditionally and
+    /// revokes any lease (reset and cancel stop a running burst that way).
+    pub async fn save_provider(&self, row: &ProviderRow, lease: Option<(&str, Duration)>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        write_provider(&mut tx, row, lease).await?;
+        tx.commit().await.map_err(|e| Error::db("saving the provider state", e))
+    }
+
+    pub async fn set_next_action_at(&self, name: &str, at: i64) -> Result<()> {
+        self.load_provider(name).await?;
+        sqlx::query("UPDATE oc_ingest_providers SET next_action_at = $1 WHERE name = $2")
+            .bind(at)
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| Error::db("scheduling the next action", e))?;
+        Ok(())
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        self.pool.begin().await.map_err(|e| Error::db("starting a transaction", e))
+    }
+
+    /// Starts a new cycle: clears what the previous one staged and writes `row`.
+    pub async fn start_cycle(&self, row: &ProviderRow, lease: (&str, Duration)) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for table in ["oc_ingest_cycle_namespaces", "oc_ingest_stage_projects", "oc_ingest_stage_workloads", "oc_ingest_item_errors"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE provider = $1"))
+                .bind(&row.name)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| Error::db(&format!("clearing {table}"), e))?;
+        }
+        write_provider(&mut tx, row, Some(lease)).await?;
+        tx.commit().await.map_err(|e| Error::db("starting a cycle", e))
+    }
+
+    /// Records one applied page: its entity refs, staged cross-references, per-item
+    /// errors and the new cursor, atomically.
+    pub async fn commit_page(&self, row: &ProviderRow, page: &PageCommit, lease: (&str, Duration)) -> Result<()> {
+        let p = &row.name;
+        let mut tx = self.begin().await?;
+        // Fence first: nothing of this page is written by a process that lost the lease.
+        write_provider(&mut tx, row, Some(lease)).await?;
+        let mut refs: Vec<&String> = page.seen_refs.iter().collect();
+        refs.sort();
+        refs.dedup(); // one statement may not touch a row twice (PostgreSQL)
+        for chunk in refs.chunks(200) {
+            let mut sql = String::from(
+                "INSERT INTO oc_ingest_entities (provider, entity_ref, first_seen_cycle, last_seen_cycle) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("($1, ${}, $2, $2)", i + 3));
+            }
+            sql.push_str(" ON CONFLICT (provider, entity_ref) DO UPDATE SET last_seen_cycle = excluded.last_seen_cycle");
+            let mut q = sqlx::query(&sql).bind(p).bind(row.cycle);
+            for r in chunk {
+                q = q.bind(r.as_str());
+            }
+            q.execute(&mut *tx).await.map_err(|e| Error::db("recording entity refs", e))?;
+        }
+        for (seq, name) in &page.namespaces {
+            sqlx::query(
+                "INSERT INTO oc_ingest_cycle_namespaces (provider, seq, name) VALUES ($1, $2, $3) \
+                 ON CONFLICT (provider, seq) DO UPDATE SET name = excluded.name",
+            )
+            .bind(p)
+            .bind(*seq)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Error::db("staging namespaces", e))?;
+        }
+        for (ns, project, owner) in &page.project_owners {
+            sqlx::query(
+                "INSERT INTO oc_ingest_stage_projects (provider, namespace, project, owner) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (provider, namespace, project) DO UPDATE SET owner = excluded.owner",
+            )
+            .bind(p)
+            .bind(ns)
+            .bind(project)
+            .bind(owner.as_deref())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Error::db("staging projects", e))?;
+        }
+        for (ns, facts) in &page.workloads {
+            sqlx::query(
+                "INSERT INTO oc_ingest_stage_workloads (provider, namespace, wkey, facts) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (provider, namespace, wkey) DO UPDATE SET facts = excluded.facts",
+            )
+            .bind(p)
+            .bind(ns)
+            .bind(workload_key(&facts.project, &facts.component))
+            .bind(json(facts))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Error::db("staging workloads", e))?;
+        }
+        if !page.item_errors.is_empty() {
+            let kept: i64 = sqlx::query("SELECT COUNT(*) FROM oc_ingest_item_errors WHERE provider = $1")
+                .bind(p)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| Error::db("counting item errors", e))?
+                .get(0);
+            for err in page.item_errors.iter().take((MAX_ITEM_ERRORS - kept).max(0) as usize) {
+                sqlx::query(
+                    "INSERT INTO oc_ingest_item_errors (provider, cycle, at, path, item, message) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(p)
+                .bind(row.cycle)
+                .bind(err.at)
+                .bind(&err.path)
+                .bind(err.item.as_deref())
+                .bind(&err.message)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| Error::db("recording item errors", e))?;
+            }
+        }
+        if let Some(ns) = &page.drop_namespace_staging {
+            for table in ["oc_ingest_stage_projects", "oc_ingest_stage_workloads"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE provider = $1 AND namespace = $2"))
+                    .bind(p)
+                    .bind(ns)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| Error::db(&format!("clearing {table}"), e))?;
+            }
+        }
+        tx.commit().await.map_err(|e| Error::db("committing a page", e))
+    }
+
+    /// The namespace at walk position `seq` of the current cycle.
+    pub async fn cycle_namespace(&self, provider: &str, seq: i64) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT name FROM oc_ingest_cycle_namespaces WHERE provider = $1 AND seq = $2")
+            .bind(provider)
+            .bind(seq)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| Error::db("reading the cycle's namespaces", e))?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    /// Staged workload facts of a namespace, by (project, component).
+    pub async fn staged_workloads(
+        &self,
+        provider: &str,
+        namespace: &str,
+        keys: &[(String, String)],
+    ) -> Result<HashMap<(String, String), WorkloadFacts>> {
+        let mut out = HashMap::new();
+        let mut wkeys: Vec<String> = keys.iter().map(|(p, c)| workload_key(p, c)).collect();
+        wkeys.sort();
+        wkeys.dedup();
+        for chunk in wkeys.chunks(200) {
+            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "SELECT facts FROM oc_ingest_stage_workloads WHERE provider = $1 AND namespace = $2 AND wkey IN ({})",
+                placeholders.join(",")
+            );
+            let mut q = sqlx::query(&sql).bind(provider).bind(namespace);
+            for k in chunk {
+                q = q.bind(k.as_str());
+            }
+            for r in q.fetch_all(&self.pool).await.map_err(|e| Error::db("reading staged workloads", e))? {
+                if let Some(f) = from_json::<WorkloadFacts>(r.get(0)) {
+                    out.insert((f.project.clone(), f.component.clone()), f);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Staged owner annotations of a namespace's projects (`None` values are left out).
+    pub async fn staged_project_owners(
+        &self,
+        provider: &str,
+        namespace: &str,
+        projects: &[String],
+    ) -> Result<HashMap<String, String>> {
+        let mut out = HashMap::new();
+        let mut names: Vec<&String> = projects.iter().collect();
+        names.sort();
+        names.dedup();
+        for chunk in names.chunks(200) {
+            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "SELECT project, owner FROM oc_ingest_stage_projects WHERE provider = $1 AND namespace = $2 \
+                 AND owner IS NOT NULL AND project IN ({})",
+                placeholders.join(",")
+            );
+            let mut q = sqlx::query(&sql).bind(provider).bind(namespace);
+            for k in chunk {
+                q = q.bind(k.as_str());
+            }
+            for r in q.fetch_all(&self.pool).await.map_err(|e| Error::db("reading staged projects", e))? {
+                out.insert(r.get(0), r.get(1));
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn count_owned(&self, provider: &str) -> Result<i64> {
+        self.count("SELECT COUNT(*) FROM oc_ingest_entities WHERE provider = $1", provider, None).await
+    }
+
+    /// Owned refs the cycle did not see.
+    pub async fn count_stale(&self, provider: &str, cycle: i64) -> Result<i64> {
+        self.count("SELECT COUNT(*) FROM oc_ingest_entities WHERE provider = $1 AND last_seen_cycle < $2", provider, Some(cycle))
+            .await
+    }
+
+    /// Refs seen in `cycle`, and of those, the ones seen for the first time.
+    pub async fn count_seen(&self, provider: &str, cycle: i64) -> Result<(i64, i64)> {
+        let seen = self
+            .count("SELECT COUNT(*) FROM oc_ingest_entities WHERE provider = $1 AND last_seen_cycle = $2", provider, Some(cycle))
+            .await?;
+        let added = self
+            .count("SELECT COUNT(*) FROM oc_ingest_entities WHERE provider = $1 AND first_seen_cycle = $2", provider, Some(cycle))
+            .await?;
+        Ok((seen, added))
+    }
+
+    async fn count(&self, sql: &str, provider: &str, cycle: Option<i64>) -> Result<i64> {
+        let mut q = sqlx::query(sql).bind(provider);
+        if let Some(c) = cycle {
+            q = q.bind(c);
+        }
+        Ok(q.fetch_one(&self.pool).await.map_err(|e| Error::db("counting entity refs", e))?.get(0))
+    }
+
+    pub async fn stale_refs(&self, provider: &str, cycle: i64, limit: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT entity_ref FROM oc_ingest_entities WHERE provider = $1 AND last_seen_cycle < $2 \
+             ORDER BY entity_ref LIMIT $3",
+        )
+        .bind(provider)
+        .bind(cycle)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| Error::db("reading stale entity refs", e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Forgets refs after the catalog removed them; fenced by the lease.
+    pub async fn forget_refs(&self, provider: &str, refs: &[String], lease: (&str, Duration)) -> Result<()> {
+        let mut tx = self.begin().await?;
+        renew_lease(&mut tx, provider, lease).await?;
+        for chunk in refs.chunks(200) {
+            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!("DELETE FROM oc_ingest_entities WHERE provider = $1 AND entity_ref IN ({})", placeholders.join(","));
+            let mut q = sqlx::query(&sql).bind(provider);
+            for r in chunk {
+                q = q.bind(r.as_str());
+            }
+            q.execute(&mut *tx).await.map_err(|e| Error::db("forgetting removed entity refs", e))?;
+        }
+        tx.commit().await.map_err(|e| Error::db("forgetting removed entity refs", e))
+    }
+
+    /// The newest item errors of the provider's current cycle, and their total count.
+    pub async fn item_errors(&self, provider: &str, limit: i64) -> Result<Vec<ItemError>> {
+        let rows = sqlx::query(
+            "SELECT path, item, message, at FROM oc_ingest_item_errors WHERE provider = $1 ORDER BY at DESC LIMIT $2",
+        )
+        .bind(provider)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| Error::db("reading item errors", e))?;
+        Ok(rows
+            .iter()
+            .map(|r| ItemError { path: r.get(0), item: r.get(1), message: r.get(2), at: r.get(3) })
+            .collect())
+    }
+}
+
+/// Staging key of a workload: its owner (project, component).
+fn workload_key(project: &str, component: &str) -> String {
+    format!("{project}/{component}")
+}
+
+async fn renew_lease(tx: &mut Transaction<'static, Any>, provider: &str, (owner, ttl): (&str, Duration)) -> Result<()> {
+    let done = sqlx::query("UPDATE oc_ingest_providers SET lease_until = $1 WHERE name = $2 AND lease_owner = $3")
+        .bind(now_ms() + ttl.as_millis() as i64)
+        .bind(provider)
+        .bind(owner)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| Error::db("renewing the burst lease", e))?;
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(lease_lost())
+    }
+}
+
+async fn write_provider(tx: &mut Transaction<'static, Any>, row: &ProviderRow, lease: Option<(&str, Duration)>) -> Result<()> {
+    let base = "UPDATE oc_ingest_providers SET cycle = $1, status = $2, status_since = $3, next_action_at = $4, \
+                attempts = $5, last_error = $6, walk_cursor = $7, progress = $8, rejected_removal = $9, last_completed = $10";
+    let sql = match lease {
+        Some(_) => format!("{base}, lease_until = $12 WHERE name = $11 AND lease_owner = $13"),
+        None => format!("{base}, lease_owner = NULL, lease_until = 0 WHERE name = $11"),
+    };
+    let mut q = sqlx::query(&sql)
+        .bind(row.cycle)
+        .bind(&row.status)
+        .bind(row.status_since)
+        .bind(row.next_action_at)
+        .bind(row.attempts)
+        .bind(row.last_error.as_deref())
+        .bind(row.walk.as_ref().map(json))
+        .bind(json(&row.progress))
+        .bind(row.rejected_removal.as_ref().map(json))
+        .bind(row.last_completed.as_ref().map(json))
+        .bind(&row.name);
+    if let Some((owner, ttl)) = lease {
+        q = q.bind(now_ms() + ttl.as_millis() as i64).bind(owner);
+    }
+    let done = q.execute(&mut **tx).await.map_err(|e| Error::db("saving the provider state", e))?;
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(lease_lost())
+    }
+}

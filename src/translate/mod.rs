@@ -13,6 +13,20 @@ use serde_json::Value;
 
 use crate::model::{Component, Namespace, Project, Workload};
 
+mod api;
+mod common;
+mod component;
+mod domain;
+mod system;
+pub mod validate;
+
+pub use api::{api_type, workload_to_apis_with_owner};
+pub use component::component_type_tags;
+pub use validate::validate_entity;
+
+#[cfg(test)]
+mod tests;
+
 /// A Backstage entity body (apiVersion, kind, metadata, spec).
 pub type Entity = Value;
 
@@ -58,21 +72,27 @@ pub struct ComponentLinks {
     pub project_owner: Option<String>,
 }
 
-pub fn namespace_to_domain(_ctx: &TranslateContext, _ns: &Namespace) -> Result<Entity, String> {
-    todo!()
+/// Namespace -> `Domain` (`domain:default/<namespace>`).
+pub fn namespace_to_domain(ctx: &TranslateContext, ns: &Namespace) -> Result<Entity, String> {
+    domain::namespace_to_domain(ctx, ns)
 }
 
-pub fn project_to_system(_ctx: &TranslateContext, _p: &Project) -> Result<Entity, String> {
-    todo!()
+/// Project -> `System` in the project's OpenChoreo namespace (`metadata.namespace`,
+/// which must be set).
+pub fn project_to_system(ctx: &TranslateContext, p: &Project) -> Result<Entity, String> {
+    system::project_to_system(ctx, p)
 }
 
 /// One API entity per endpoint with schema content; an Err per endpoint that can't be one.
-pub fn workload_to_apis(_ctx: &TranslateContext, _namespace: &str, _w: &Workload) -> Vec<Result<Entity, String>> {
-    todo!()
+/// The owner is `ctx.default_owner` (see [`workload_to_apis_with_owner`]).
+pub fn workload_to_apis(ctx: &TranslateContext, namespace: &str, w: &Workload) -> Vec<Result<Entity, String>> {
+    api::workload_to_apis_with_owner(ctx, namespace, w, None)
 }
 
-pub fn workload_facts(_namespace: &str, _w: &Workload) -> WorkloadFacts {
-    todo!()
+/// What the workload's component needs: its API endpoints (exactly those for which
+/// `workload_to_apis` yields an `Ok`), the endpoints it consumes and its resource refs.
+pub fn workload_facts(namespace: &str, w: &Workload) -> WorkloadFacts {
+    api::workload_facts(namespace, w)
 }
 
 /// The API entity name for an endpoint: `<project>-<component>-<endpoint>`.
@@ -80,8 +100,10 @@ pub fn api_name(project: &str, component: &str, endpoint: &str) -> String {
     format!("{project}-{component}-{endpoint}")
 }
 
-pub fn component_to_entity(_ctx: &TranslateContext, _c: &Component, _links: &ComponentLinks) -> Result<Entity, String> {
-    todo!()
+/// Component -> `Component` in the component's OpenChoreo namespace (`metadata.namespace`,
+/// which must be set).
+pub fn component_to_entity(ctx: &TranslateContext, c: &Component, links: &ComponentLinks) -> Result<Entity, String> {
+    component::component_to_entity(ctx, c, links)
 }
 
 /// `kind:namespace/name`, lower-cased as Backstage compares refs.

@@ -1,0 +1,147 @@
+//! `IngestionEngine`: one provider's engine, as a JavaScript class.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use napi::bindgen_prelude::Promise;
+use napi::threadsafe_function::ThreadsafeFunction;
+use napi::Status;
+use napi_derive::napi;
+
+use super::error::JsResult;
+use super::options::EngineOptions;
+use super::types::{ProviderStatus, TickReport};
+use crate::engine::{Engine, Mutation, Sink};
+use crate::error::{Error, ErrorCode};
+
+/// `(mutationJson: string) => Promise<void>`; weak: it never keeps Node alive by itself.
+type SinkFn = ThreadsafeFunction<String, Promise<()>, String, Status, false, true>;
+
+/// Hands each mutation, as the JSON of `applyMutation`'s argument, to a JavaScript
+/// async function and waits for its promise. A throw or a rejection fails the page.
+struct JsSink {
+    callback: SinkFn,
+}
+
+impl Sink for JsSink {
+    fn apply(&self, mutation: Mutation) -> impl Future<Output = Result<(), String>> + Send {
+        let json = mutation.to_backstage_json();
+        async move {
+            // `call_async_catch`: a synchronous throw comes back as an Err instead of
+            // reaching Node's `uncaughtException`.
+            let promise = self.callback.call_async_catch(json).await.map_err(|e| sink_message(&e))?;
+            promise.await.map_err(|e| sink_message(&e))
+        }
+    }
+}
+
+fn sink_message(e: &napi::Error) -> String {
+    if e.reason.is_empty() {
+        format!("the catalog rejected the mutation ({})", e.status)
+    } else {
+        e.reason.clone()
+    }
+}
+
+/// The incremental ingestion engine of one provider. All state lives in the state
+/// database, so any number of replicas may open the same provider; bursts are serialized
+/// by a lease in that database.
+#[napi]
+pub struct IngestionEngine {
+    engine: Arc<Engine>,
+    provider_name: String,
+    closed: AtomicBool,
+}
+
+impl IngestionEngine {
+    fn live(&self) -> Result<&Engine, Error> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::new(
+                ErrorCode::Closed,
+                format!("the ingestion engine of provider '{}' is closed", self.provider_name),
+            ));
+        }
+        Ok(&self.engine)
+    }
+}
+
+#[napi]
+impl IngestionEngine {
+    /// Validates the options, opens the state database and applies its migrations.
+    /// Rejects with `code` `INVALID_CONFIG` (the message names the `app-config.yaml` key)
+    /// or `DATABASE`.
+    #[napi(ts_return_type = "Promise<IngestionEngine>")]
+    pub async fn open(options: EngineOptions) -> JsResult<IngestionEngine> {
+        JsResult(
+            async {
+                let config = options.into_config()?;
+                let provider_name = config.provider_name.clone();
+                let engine = Engine::open(config).await?;
+                Ok(IngestionEngine { engine: Arc::new(engine), provider_name, closed: AtomicBool::new(false) })
+            }
+            .await,
+        )
+    }
+
+    /// The provider name (the entities' ownership key).
+    #[napi(getter)]
+    pub fn provider_name(&self) -> String {
+        self.provider_name.clone()
+    }
+
+    /// Checks that `baseUrl` is a current, cursor-paginated OpenChoreo API
+    /// (`INCOMPATIBLE_SERVER`, `AUTH`, `TRANSIENT`, ... otherwise).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub async fn probe(&self) -> JsResult<()> {
+        JsResult(async { self.live()?.probe().await }.await)
+    }
+
+    /// Runs a burst when the provider's next action is due, handing every mutation to
+    /// `sink` as the JSON of `EntityProviderConnection.applyMutation`'s argument;
+    /// otherwise resolves at once. Pass a wrapper
+    /// (`json => connection.applyMutation(JSON.parse(json))`), not a bare method.
+    #[napi(
+        ts_args_type = "sink: (mutationJson: string) => Promise<void>",
+        ts_return_type = "Promise<TickReport>"
+    )]
+    pub async fn tick(&self, sink: SinkFn) -> JsResult<TickReport> {
+        let sink = JsSink { callback: sink };
+        JsResult(async { self.live()?.tick(&sink).await.map(TickReport::from) }.await)
+    }
+
+    /// The provider's persisted state.
+    #[napi(ts_return_type = "Promise<ProviderStatus>")]
+    pub async fn status(&self) -> JsResult<ProviderStatus> {
+        JsResult(async { self.live()?.status().await.map(ProviderStatus::from) }.await)
+    }
+
+    /// Forgets the current cycle; the next tick starts a new one from the beginning.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub async fn reset(&self) -> JsResult<()> {
+        JsResult(async { self.live()?.reset().await }.await)
+    }
+
+    /// Makes the next action due now.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub async fn refresh(&self) -> JsResult<()> {
+        JsResult(async { self.live()?.refresh().await }.await)
+    }
+
+    /// Stops a running burst after its current page and abandons the cycle (no
+    /// removals); the provider rests, then starts a fresh cycle.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub async fn cancel(&self) -> JsResult<()> {
+        JsResult(async { self.live()?.cancel().await }.await)
+    }
+
+    /// Stops background work and closes the database pool. Idempotent; every other
+    /// method rejects with `CLOSED` afterwards.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub async fn close(&self) -> JsResult<()> {
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            self.engine.close().await;
+        }
+        JsResult(Ok(()))
+    }
+}

@@ -1,0 +1,189 @@
+//! JavaScript mirrors of the core's report and status types, so `index.d.ts` is precise.
+//! Times are Unix epoch milliseconds; absent values are `null`.
+
+use napi_derive::napi;
+
+use crate::engine::status as core;
+use crate::engine::TickReport as CoreTickReport;
+
+/// What one `tick()` did.
+#[napi(object, use_nullable = true)]
+pub struct TickReport {
+    /// `burst` (pages were walked), `waiting` (nothing due yet), `locked` (another
+    /// process is bursting this provider) or `failed` (the burst failed and backs off).
+    pub action: String,
+    pub pages: i64,
+    pub entities: i64,
+    pub cycle_completed: bool,
+    /// Entity refs removed at the end of a completed cycle.
+    pub removed: i64,
+    /// When the next action is due (epoch ms).
+    pub next_action_at: i64,
+    pub error: Option<String>,
+}
+
+impl From<CoreTickReport> for TickReport {
+    fn from(r: CoreTickReport) -> Self {
+        TickReport {
+            action: r.action,
+            pages: r.pages,
+            entities: r.entities,
+            cycle_completed: r.cycle_completed,
+            removed: r.removed,
+            next_action_at: r.next_action_at,
+            error: r.error,
+        }
+    }
+}
+
+/// A provider's persisted ingestion state (the status route's body).
+#[napi(object, use_nullable = true)]
+pub struct ProviderStatus {
+    pub provider: String,
+    /// Cycle number, 1 for the first cycle ever (0 before any).
+    pub cycle: i64,
+    /// `idle` | `bursting` | `interstitial` | `resting` | `backing off`
+    pub current_action: String,
+    pub current_action_since: i64,
+    /// `burst` (continue the cycle) or `start cycle`.
+    pub next_action: String,
+    pub next_action_at: i64,
+    /// Consecutive failed bursts.
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub progress: CycleProgress,
+    /// Per-item errors of the current cycle (the newest, at most 100).
+    pub item_errors: Vec<ItemError>,
+    pub item_error_count: i64,
+    /// The last removal a guard refused; cleared when a cycle's removals go through.
+    pub rejected_removal: Option<RejectedRemoval>,
+    pub last_completed_cycle: Option<CompletedCycle>,
+    /// Entity refs this provider currently owns in the catalog.
+    pub owned_entities: i64,
+}
+
+#[napi(object, use_nullable = true)]
+pub struct CycleProgress {
+    /// `namespaces` | `projects` | `workloads` | `components` | `done`
+    pub phase: String,
+    /// 1-based index of the namespace being walked, 0 during the namespaces phase.
+    pub namespace_index: i64,
+    pub namespace_count: i64,
+    pub current_namespace: Option<String>,
+    pub pages: i64,
+    pub entities: i64,
+    pub requests: i64,
+    /// Lists restarted from their beginning after a cursor failed (expired).
+    pub cursor_restarts: i64,
+    pub started_at: i64,
+    /// Entities per second over the time spent bursting in this cycle.
+    pub entities_per_second: f64,
+    pub burst_millis: i64,
+    /// Items of this cycle that could not become entities.
+    pub item_errors: i64,
+    /// Bursts spent on this cycle so far.
+    pub bursts: i64,
+}
+
+/// An OpenChoreo item that could not become an entity (it is kept out; the rest goes on).
+#[napi(object, use_nullable = true)]
+pub struct ItemError {
+    /// The API path of the list the item came from.
+    pub path: String,
+    /// The item's name, when it had one.
+    pub item: Option<String>,
+    pub message: String,
+    pub at: i64,
+}
+
+/// A removal refused by `rejectRemovalsAbovePercentage` / `rejectEmptySourceCollections`.
+#[napi(object)]
+pub struct RejectedRemoval {
+    pub cycle: i64,
+    pub stale: i64,
+    pub owned: i64,
+    pub reason: String,
+    pub at: i64,
+}
+
+#[napi(object)]
+pub struct CompletedCycle {
+    pub cycle: i64,
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub duration_millis: i64,
+    pub entities: i64,
+    pub added: i64,
+    pub removed: i64,
+    pub requests: i64,
+    pub pages: i64,
+}
+
+impl From<core::ProviderStatus> for ProviderStatus {
+    fn from(s: core::ProviderStatus) -> Self {
+        ProviderStatus {
+            provider: s.provider,
+            cycle: s.cycle,
+            current_action: s.current_action,
+            current_action_since: s.current_action_since,
+            next_action: s.next_action,
+            next_action_at: s.next_action_at,
+            attempts: s.attempts,
+            last_error: s.last_error,
+            progress: s.progress.into(),
+            item_errors: s.item_errors.into_iter().map(Into::into).collect(),
+            item_error_count: s.item_error_count,
+            rejected_removal: s.rejected_removal.map(Into::into),
+            last_completed_cycle: s.last_completed_cycle.map(Into::into),
+            owned_entities: s.owned_entities,
+        }
+    }
+}
+
+impl From<core::CycleProgress> for CycleProgress {
+    fn from(p: core::CycleProgress) -> Self {
+        CycleProgress {
+            phase: p.phase,
+            namespace_index: p.namespace_index,
+            namespace_count: p.namespace_count,
+            current_namespace: p.current_namespace,
+            pages: p.pages,
+            entities: p.entities,
+            requests: p.requests,
+            cursor_restarts: p.cursor_restarts,
+            started_at: p.started_at,
+            entities_per_second: p.entities_per_second,
+            burst_millis: p.burst_millis,
+            item_errors: p.item_errors,
+            bursts: p.bursts,
+        }
+    }
+}
+
+impl From<core::ItemError> for ItemError {
+    fn from(e: core::ItemError) -> Self {
+        ItemError { path: e.path, item: e.item, message: e.message, at: e.at }
+    }
+}
+
+impl From<core::RejectedRemoval> for RejectedRemoval {
+    fn from(r: core::RejectedRemoval) -> Self {
+        RejectedRemoval { cycle: r.cycle, stale: r.stale, owned: r.owned, reason: r.reason, at: r.at }
+    }
+}
+
+impl From<core::CompletedCycle> for CompletedCycle {
+    fn from(c: core::CompletedCycle) -> Self {
+        CompletedCycle {
+            cycle: c.cycle,
+            started_at: c.started_at,
+            finished_at: c.finished_at,
+            duration_millis: c.duration_millis,
+            entities: c.entities,
+            added: c.added,
+            removed: c.removed,
+            requests: c.requests,
+            pages: c.pages,
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! One burst: pages until `burstLength` has passed or the walk is done, then the end of
+//! a cycle (staleness diff, guards, removals) when the walk finished.
+//!
+//! The order inside a page is what makes the engine safe: fetch, hand the page to the
+//! sink, and only then commit its cursor and entity refs. A crash in between repeats
+//! the page; it never skips one.
+
+use std::time::Instant;
+
+use super::{action, Engine, Mutation, Sink, TickReport};
+use crate::engine::status::{CompletedCycle, CycleProgress, RejectedRemoval};
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::{now_ms, ProviderRow};
+use crate::walk::{Phase, WalkCursor, Walker};
+
+/// Refs removed per mutation at the end of a cycle.
+const REMOVAL_CHUNK: i64 = 500;
+
+pub(super) struct Burst<'e> {
+    engine: &'e Engine,
+    row: ProviderRow,
+    started: Instant,
+    /// The cycle's bursting time before this burst began.
+    millis_before: i64,
+    report: TickReport,
+}
+
+impl<'e> Burst<'e> {
+    pub fn new(engine: &'e Engine, row: ProviderRow) -> Self {
+        let millis_before = row.progress.burst_millis;
+        Burst { engine, row, started: Instant::now(), millis_before, report: TickReport { action: "burst".into(), ..Default::default() } }
+    }
+
+    fn lease(&self) -> (&'e str, std::time::Duration) {
+        (self.engine.lease_owner.as_str(), self.engine.config.lease_ttl)
+    }
+
+    pub async fn run<S: Sink>(mut self, sink: &S) -> Result<TickReport> {
+        let config = &self.engine.config;
+        let now = now_ms();
+        if self.row.walk.is_none() {
+            self.row.cycle += 1;
+            self.row.walk = Some(WalkCursor { max_pages_per_list: Some(config.max_pages_per_list), ..Default::default() });
+            self.row.progress = CycleProgress { phase: Phase::Namespaces.as_str().into(), started_at: now, ..Default::default() };
+            self.millis_before = 0;
+            self.row.status = action::BURSTING.into();
+            self.row.status_since = now;
+            self.engine.store.start_cycle(&self.row, self.lease()).await?;
+            tracing::info!(provider = %self.row.name, cycle = self.row.cycle, "starting a new ingestion cycle");
+        } else {
+            self.row.status = action::BURSTING.into();
+            self.row.status_since = now;
+            self.save().await?;
+        }
+        self.row.progress.bursts += 1;
+        let deadline = self.started + config.burst_length;
+
+        loop {
+            if self.engine.canceled() {
+                // reset/cancel/close already wrote the provider's state and revoked the lease.
+                self.report.action = "canceled".into();
+                return Ok(self.report);
+            }
+            let walk = self.row.walk.clone().expect("a cycle is in progress");
+            if walk.phase == Phase::Done {
+                return self.finish_cycle(sink).await;
+            }
+            let walker = Walker {
+                client: &self.engine.client,
+                store: &self.engine.store,
+                ctx: &self.engine.ctx,
+                provider: &self.row.name,
+            };
+            let step = match walker.step(&walk).await {
+                Ok(step) => step,
+                Err(e) => return self.fail(e).await,
+            };
+            let count = step.entities.len() as i64;
+            if count > 0 {
+                let mutation = Mutation { added: step.entities, removed: vec![], location_key: self.engine.ctx.location_key.clone() };
+                if let Err(msg) = sink.apply(mutation).await {
+                    let e = Error::new(ErrorCode::Sink, format!("the catalog did not accept the page of GET {}: {msg}", step.path));
+                    return self.fail(e).await;
+                }
+            }
+            let p = &mut self.row.progress;
+            p.pages += 1;
+            p.entities += count;
+            p.requests += step.requests as i64;
+            p.item_errors += step.commit.item_errors.len() as i64;
+            if step.next.list_restarts > walk.list_restarts {
+                p.cursor_restarts += 1;
+            }
+            p.phase = step.next.phase.as_str().into();
+            let next = step.next;
+            let may_pause = next.may_pause();
+            self.row.walk = Some(next);
+            self.account_time();
+            if let Err(e) = self.engine.store.commit_page(&self.row, &step.commit, self.lease()).await {
+                return self.fail(e).await;
+            }
+            self.report.pages += 1;
+            self.report.entities += count;
+            if let Some(e) = step.then_fail {
+                return self.fail(e).await;
+            }
+            let done = self.row.walk.as_ref().is_some_and(|w| w.phase == Phase::Done);
+            if !done && may_pause && Instant::now() >= deadline {
+                return self.pause().await;
+            }
+        }
+    }
+
+    /// Updates the cycle's bursting time and rate.
+    fn account_time(&mut self) {
+        let p = &mut self.row.progress;
+        p.burst_millis = self.millis_before + self.started.elapsed().as_millis() as i64;
+        p.entities_per_second = if p.burst_millis > 0 { p.entities as f64 * 1000.0 / p.burst_millis as f64 } else { 0.0 };
+    }
+
+    async fn save(&self) -> Result<()> {
+        self.engine.store.save_provider(&self.row, Some(self.lease())).await
+    }
+
+    /// The burst's time is up: wait `burstInterval`, then continue the cycle.
+    async fn pause(mut self) -> Result<TickReport> {
+        let now = now_ms();
+        self.row.status = action::INTERSTITIAL.into();
+        self.row.status_since = now;
+        self.row.attempts = 0;
+        self.row.next_action_at = now + self.engine.config.burst_interval.as_millis() as i64;
+        self.save().await?;
+        self.report.next_action_at = self.row.next_action_at;
+        tracing::info!(
+            provider = %self.row.name,
+            cycle = self.row.cycle,
+            pages = self.report.pages,
+            entities = self.report.entities,
+            phase = %self.row.progress.phase,
+            "burst done; pausing until the next burst"
+        );
+        Ok(self.report)
+    }
+
+    /// A failed burst: back off along the schedule (or as long as `Retry-After` asks),
+    /// then resume from the last committed page.
+    async fn fail(mut self, e: Error) -> Result<TickReport> {
+        if e.code == ErrorCode::Locked {
+            tracing::warn!(provider = %self.row.name, "{e}; stopping this burst");
+            self.report.action = "locked".into();
+            return Ok(self.report);
+        }
+        let now = now_ms();
+        self.row.attempts += 1;
+        let wait = match (e.code, e.retry_after) {
+            (ErrorCode::RateLimited, Some(after)) => after,
+            _ => self.engine.config.backoff_for(self.row.attempts as u32),
+        };
+        self.row.status = action::BACKING_OFF.into();
+        self.row.status_since = now;
+        self.row.next_action_at = now + wait.as_millis() as i64;
+        self.row.last_error = Some(e.to_string());
+        tracing::error!(
+            provider = %self.row.name,
+            attempts = self.row.attempts,
+            retry_in_secs = wait.as_secs(),
+            error = %e,
+            "burst failed; backing off, then resuming from the last committed page"
+        );
+        if let Err(save_error) = self.save().await {
+            return Err(Error::new(save_error.code, format!("{e}; and recording the failure failed too: {save_error}")));
+        }
+        self.report.action = "failed".into();
+        self.report.error = Some(e.to_string());
+        self.report.next_action_at = self.row.next_action_at;
+        Ok(self.report)
+    }
+
+    /// The walk is complete: remove what the cycle did not see, unless a guard objects.
+    async fn finish_cycle<S: Sink>(mut self, sink: &S) -> Result<TickReport> {
+        let store = &self.engine.store;
+        let config = &self.engine.config;
+        let name = self.row.name.clone();
+        let cycle = self.row.cycle;
+        let stale = store.count_stale(&name, cycle).await?;
+        let owned = store.count_owned(&name).await?;
+        let (seen, added) = store.count_seen(&name, cycle).await?;
+
+        let rejection = if stale == 0 {
+            None
+        } else if config.reject_empty_source_collections && seen == 0 {
+            Some(format!(
+                "refused to remove {stale} entities: the source returned no entities this cycle \
+                 (rejectEmptySourceCollections is on)"
+            ))
+        } else {
+            config.reject_removals_above_percentage.and_then(|limit| {
+                let share = stale as f64 * 100.0 / owned.max(1) as f64;
+                (share > limit).then(|| {
+                    format!(
+                        "refused to remove {stale} of {owned} entities ({share:.1}%): above \
+                         rejectRemovalsAbovePercentage = {limit}; they stay and the removal is retried next cycle"
+                    )
+                })
+            })
+        };
+
+        let mut removed = 0;
+        if let Some(reason) = rejection {
+            tracing::warn!(provider = %name, cycle, stale, owned, "{reason}");
+            self.row.rejected_removal = Some(RejectedRemoval { cycle, stale, owned, reason: reason.clone(), at: now_ms() });
+            self.row.last_error = Some(reason);
+        } else {
+            loop {
+                if self.engine.canceled() {
+                    self.report.action = "canceled".into();
+                    return Ok(self.report);
+                }
+                let refs = store.stale_refs(&name, cycle, REMOVAL_CHUNK).await?;
+                if refs.is_empty() {
+                    break;
+                }
+                let n = refs.len() as i64;
+                let mutation = Mutation { added: vec![], removed: refs.clone(), location_key: self.engine.ctx.location_key.clone() };
+                if let Err(msg) = sink.apply(mutation).await {
+                    return self.fail(Error::new(ErrorCode::Sink, format!("the catalog did not accept a removal: {msg}"))).await;
+                }
+                // Forget only after the catalog removed them: a crash repeats the removal.
+                if let Err(e) = store.forget_refs(&name, &refs, self.lease()).await {
+                    return self.fail(e).await;
+                }
+                removed += n;
+            }
+            if removed > 0 {
+                tracing::info!(provider = %name, cycle, removed, "removed entities that are gone from OpenChoreo");
+            }
+            if self.row.rejected_removal.take().is_some() {
+                self.row.last_error = None;
+            }
+        }
+
+        let now = now_ms();
+        let p = &self.row.progress;
+        self.row.last_completed = Some(CompletedCycle {
+            cycle,
+            started_at: p.started_at,
+            finished_at: now,
+            duration_millis: now - p.started_at,
+            entities: seen,
+            added,
+            removed,
+            requests: p.requests,
+            pages: p.pages,
+        });
+        self.row.walk = None;
+        self.row.status = action::RESTING.into();
+        self.row.status_since = now;
+        self.row.attempts = 0;
+        self.row.next_action_at = now + config.rest_length.as_millis() as i64;
+        self.save().await?;
+        tracing::info!(
+            provider = %name,
+            cycle,
+            entities = seen,
+            added,
+            removed,
+            requests = self.row.progress.requests,
+            "ingestion cycle complete; resting"
+        );
+        self.report.cycle_completed = true;
+        self.report.removed = removed;
+        self.report.next_action_at = self.row.next_action_at;
+        Ok(self.report)
+    }
+}
