@@ -111,6 +111,8 @@ pub struct StepResult {
     pub path: String,
     /// Commit this step, then fail the burst with this error (a list that keeps failing).
     pub then_fail: Option<Error>,
+    /// Whether a page was read (a list restart or a skipped namespace reads none).
+    pub fetched: bool,
 }
 
 pub struct Walker<'a> {
@@ -193,7 +195,7 @@ impl Walker<'_> {
             ));
         }
 
-        let mut out = StepResult { requests: page.requests, path: path.clone(), ..Default::default() };
+        let mut out = StepResult { requests: page.requests, path: path.clone(), fetched: true, ..Default::default() };
         let items = page.items;
         let count = items.len() as i64;
         match cur.phase {

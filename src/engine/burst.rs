@@ -84,7 +84,7 @@ impl<'e> Burst<'e> {
                 }
             }
             let p = &mut self.row.progress;
-            p.pages += 1;
+            p.pages += step.fetched as i64;
             p.entities += count;
             p.requests += step.requests as i64;
             p.item_errors += step.commit.item_errors.len() as i64;
@@ -99,7 +99,7 @@ impl<'e> Burst<'e> {
             if let Err(e) = self.engine.store.commit_page(&self.row, &step.commit, self.lease()).await {
                 return self.fail(e).await;
             }
-            self.report.pages += 1;
+            self.report.pages += step.fetched as i64;
             self.report.entities += count;
             if let Some(e) = step.then_fail {
                 return self.fail(e).await;

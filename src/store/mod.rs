@@ -79,7 +79,7 @@ impl Store {
         let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
         let memory = url.contains(":memory:") || url.contains("mode=memory");
         let url = if !postgres && !memory && !url.contains('?') { format!("{url}?mode=rwc") } else { url.to_string() };
-        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         // SQLite: one connection (writes serialize anyway, and an in-memory database
         // lives exactly as long as its connection, so it must never be closed as idle).
         let options = if postgres {

@@ -70,10 +70,7 @@ fn api_entity(
     spec.insert("system".into(), json!(project));
     spec.insert("definition".into(), json!(ep.schema_content().unwrap_or_default()));
 
-    checked(
-        entity("API", metadata, spec),
-        &format!("endpoint {endpoint:?} of workload {:?} to an API", w.name()),
-    )
+    checked(entity("API", metadata, spec), &format!("endpoint {endpoint:?} of workload {:?} to an API", w.name()))
 }
 
 pub fn workload_facts(namespace: &str, w: &Workload) -> WorkloadFacts {
@@ -99,8 +96,7 @@ pub fn workload_facts(namespace: &str, w: &Workload) -> WorkloadFacts {
             endpoint: c.name.clone(),
         })
         .collect();
-    let depends_on =
-        w.resource_dependencies().iter().map(|r| format!("resource:{namespace}/{}", r.ref_)).collect();
+    let depends_on = w.resource_dependencies().iter().map(|r| format!("resource:{namespace}/{}", r.ref_)).collect();
     WorkloadFacts {
         project: project.to_string(),
         component: w.component_name().to_string(),

@@ -75,13 +75,7 @@ pub fn managed_labels() -> Value {
 /// The first of the candidates that is present and not blank (trimmed), else the
 /// configured default owner.
 pub fn resolve_owner<'a>(candidates: impl IntoIterator<Item = Option<&'a str>>, ctx: &TranslateContext) -> String {
-    candidates
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .find(|s| !s.is_empty())
-        .unwrap_or(&ctx.default_owner)
-        .to_string()
+    candidates.into_iter().flatten().map(str::trim).find(|s| !s.is_empty()).unwrap_or(&ctx.default_owner).to_string()
 }
 
 /// Assembles `{apiVersion, kind, metadata, spec}`.

@@ -80,8 +80,8 @@ fn invalid_names_are_errors_naming_the_field() {
     let err = namespace_to_domain(&ctx(), &namespace(json!({"metadata": {"name": "bad_name!"}}))).unwrap_err();
     assert!(err.contains("metadata.name") && err.contains("\"bad_name!\""), "{err}");
 
-    let err = project_to_system(&ctx(), &project(json!({"metadata": {"name": "shop", "namespace": "Bad_NS"}})))
-        .unwrap_err();
+    let err =
+        project_to_system(&ctx(), &project(json!({"metadata": {"name": "shop", "namespace": "Bad_NS"}}))).unwrap_err();
     assert!(err.contains("metadata.namespace") && err.contains("\"Bad_NS\""), "{err}");
 
     let err = project_to_system(&ctx(), &project(json!({"metadata": {"name": "shop"}}))).unwrap_err();
@@ -110,7 +110,11 @@ fn too_long_api_name_fails_that_endpoint_only() {
     assert_eq!(results.len(), 3, "one result per endpoint with schema content");
     let errors: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     assert_eq!(errors.len(), 1);
-    assert!(errors[0].contains("metadata.name") && errors[0].contains(&format!("shop-checkout-{long}")), "{}", errors[0]);
+    assert!(
+        errors[0].contains("metadata.name") && errors[0].contains(&format!("shop-checkout-{long}")),
+        "{}",
+        errors[0]
+    );
     let names: Vec<&str> =
         results.iter().filter_map(|r| r.as_ref().ok()).map(|e| e["metadata"]["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["shop-checkout-grpc", "shop-checkout-rest"]);
@@ -195,7 +199,9 @@ fn owner_fallback_order() {
     let p = project(json!({"metadata": {"name": "shop", "namespace": "acme"}}));
     assert_eq!(project_to_system(&ctx(), &p).unwrap()["spec"]["owner"], "group:default/openchoreo-users");
 
-    let ns = namespace(json!({"metadata": {"name": "acme", "annotations": {"backstage.io/owner": "group:default/platform"}}}));
+    let ns = namespace(
+        json!({"metadata": {"name": "acme", "annotations": {"backstage.io/owner": "group:default/platform"}}}),
+    );
     assert_eq!(namespace_to_domain(&ctx(), &ns).unwrap()["spec"]["owner"], "group:default/platform");
 }
 
@@ -250,10 +256,13 @@ fn component_relations_and_annotations() {
         project_owner: None,
     };
     let mut c = ready_component(json!({"openchoreo.dev/description": "Carts"}));
-    c.spec.workflow = Some(serde_json::from_value(json!({
-        "kind": "ClusterWorkflow", "name": "go-build",
-        "parameters": {"repository": {"url": "https://github.com/acme/shop", "revision": {"branch": "release-1"}}}
-    })).unwrap());
+    c.spec.workflow = Some(
+        serde_json::from_value(json!({
+            "kind": "ClusterWorkflow", "name": "go-build",
+            "parameters": {"repository": {"url": "https://github.com/acme/shop", "revision": {"branch": "release-1"}}}
+        }))
+        .unwrap(),
+    );
     let e = component_to_entity(&ctx(), &c, &links).unwrap();
     assert_eq!(entity_ref(&e), "component:acme/checkout");
     assert_eq!(e["spec"]["providesApis"], json!(["shop-checkout-grpc", "shop-checkout-rest"]));
@@ -276,7 +285,12 @@ fn component_relations_and_annotations() {
     let e = component_to_entity(&ctx(), &c, &ComponentLinks::default()).unwrap();
     assert_eq!(e["spec"]["type"], "unknown");
     assert_eq!(e["metadata"]["tags"], json!(["openchoreo", "component", "unknown"]));
-    for key in ["openchoreo.io/component-type", "openchoreo.io/component-type-kind", "backstage.io/source-location", "openchoreo.io/branch"] {
+    for key in [
+        "openchoreo.io/component-type",
+        "openchoreo.io/component-type-kind",
+        "backstage.io/source-location",
+        "openchoreo.io/branch",
+    ] {
         assert!(e["metadata"]["annotations"].get(key).is_none(), "{key}");
     }
 }

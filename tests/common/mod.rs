@@ -1,0 +1,5 @@
+//! Shared parts of the integration tests. Each test binary uses a subset.
+#![allow(dead_code)]
+
+pub mod db;
+pub mod harness;

@@ -1,0 +1,213 @@
+//! Whole cycles against the OpenChoreo stand-in over a real socket: the entities, the
+//! number of requests, removals, guards, and a crash between the catalog and the commit.
+
+mod common;
+
+use std::time::Duration;
+
+use common::db::{database_urls, unique_provider};
+use common::harness::*;
+use mock_openchoreo::Kind;
+use openchoreo_incremental::engine::Engine;
+
+#[tokio::test]
+async fn a_cycle_yields_exactly_the_expected_entities_with_the_minimum_requests() {
+    for db in database_urls().await {
+        let mock = start_mock(InstallationSpec::small()).await;
+        let h = mock.handle();
+        let provider = unique_provider("cycle");
+        let engine = Engine::open(config(&mock.url(), &db, &provider)).await.unwrap();
+        let sink = CatalogSink::default();
+        h.reset_stats();
+        let reports = run_cycle(&engine, &sink).await;
+
+        assert_eq!(sink.refs(), expected_refs(&h), "{db}");
+        // Every list was paged with chunkSize 5, and lists of 12 components span pages.
+        let summary = h.summary();
+        assert!(summary.components > 5);
+        let minimum = summary.min_list_calls(5);
+        assert_eq!(h.stats().requests, minimum, "{db}: requests must equal the sum of ceil(items / page size)");
+        let status = engine.status().await.unwrap();
+        assert_eq!(status.current_action, "resting");
+        let last = status.last_completed_cycle.unwrap();
+        assert_eq!(last.entities as usize, sink.refs().len());
+        assert_eq!(last.added, last.entities);
+        assert_eq!(last.removed, 0);
+        assert_eq!(last.requests as u64, minimum);
+        assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
+        engine.close().await;
+    }
+}
+
+#[tokio::test]
+async fn component_entities_carry_cross_references_resolved_across_pages() {
+    let mock = start_mock(InstallationSpec::small()).await;
+    let h = mock.handle();
+    let engine = Engine::open(config(&mock.url(), "sqlite::memory:", "xref")).await.unwrap();
+    let sink = CatalogSink::default();
+    run_cycle(&engine, &sink).await;
+    let refs = sink.refs();
+    let mut provides = 0;
+    let mut consumes = 0;
+    for ns in h.namespaces() {
+        for c in h.list_names(Kind::Component, &ns).unwrap() {
+            let e = sink.get(&format!("component:{ns}/{c}")).unwrap();
+            assert_eq!(e["metadata"]["annotations"]["openchoreo.io/workload"], format!("{c}-workload"));
+            for (field, count) in [("providesApis", &mut provides), ("consumesApis", &mut consumes)] {
+                for api in e["spec"][field].as_array().into_iter().flatten() {
+                    let r = format!("api:{ns}/{}", api.as_str().unwrap()).to_lowercase();
+                    assert!(refs.contains(&r), "{c}.{field} names {r}, which is not an ingested API");
+                    *count += 1;
+                }
+            }
+        }
+    }
+    assert!(provides > 0 && consumes > 0, "the small installation has APIs and dependencies on them");
+}
+
+#[tokio::test]
+async fn deleted_items_are_removed_at_the_end_of_the_next_cycle() {
+    let mock = start_mock(InstallationSpec::small()).await;
+    let h = mock.handle();
+    let engine = Engine::open(config(&mock.url(), "sqlite::memory:", "removal")).await.unwrap();
+    let sink = CatalogSink::default();
+    run_cycle(&engine, &sink).await;
+    let before = sink.refs();
+
+    let ns = h.namespaces()[0].clone();
+    let comp = h.list_names(Kind::Component, &ns).unwrap()[0].clone();
+    let workload = format!("{comp}-workload");
+    h.delete_item(Kind::Component, &ns, &comp).unwrap();
+    h.delete_item(Kind::Workload, &ns, &workload).unwrap();
+    let ns2 = h.namespaces()[1].clone();
+    h.delete_namespace(&ns2);
+    let expected = expected_refs(&h);
+    let gone: Vec<String> = before.difference(&expected).cloned().collect();
+    assert!(gone.contains(&format!("component:{ns}/{comp}")) && gone.contains(&format!("domain:default/{ns2}")));
+
+    let reports = run_cycle(&engine, &sink).await;
+    assert_eq!(sink.refs(), expected);
+    let mut removed = sink.removals.lock().unwrap().clone();
+    removed.sort();
+    assert_eq!(removed, gone, "exactly the deleted items are removed");
+    assert_eq!(reports.last().unwrap().removed as usize, gone.len());
+    assert_eq!(engine.status().await.unwrap().last_completed_cycle.unwrap().removed as usize, gone.len());
+}
+
+#[tokio::test]
+async fn an_empty_source_is_refused_and_nothing_is_lost_when_it_recovers() {
+    let mock = start_mock(InstallationSpec::small()).await;
+    let h = mock.handle();
+    let engine = Engine::open(config(&mock.url(), "sqlite::memory:", "empty")).await.unwrap();
+    let sink = CatalogSink::default();
+    run_cycle(&engine, &sink).await;
+    let full = sink.refs();
+
+    h.update_faults(|f| f.empty_lists = true);
+    run_cycle(&engine, &sink).await;
+    assert_eq!(sink.refs(), full, "an empty source must not wipe the catalog");
+    let status = engine.status().await.unwrap();
+    let rejected = status.rejected_removal.expect("the removal is recorded as rejected");
+    assert!(rejected.reason.contains("rejectEmptySourceCollections"), "{}", rejected.reason);
+    assert_eq!(rejected.stale as usize, full.len());
+    assert!(status.last_error.unwrap().contains("refused"));
+
+    h.update_faults(|f| f.empty_lists = false);
+    run_cycle(&engine, &sink).await;
+    assert_eq!(sink.refs(), full);
+    let status = engine.status().await.unwrap();
+    assert!(status.rejected_removal.is_none() && status.last_error.is_none());
+    assert_eq!(status.owned_entities as usize, full.len());
+}
+
+#[tokio::test]
+async fn a_rejected_removal_goes_through_after_the_threshold_is_raised() {
+    let mock = start_mock(InstallationSpec::small()).await;
+    let h = mock.handle();
+    let dir = std::env::temp_dir().join(unique_provider("threshold"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("state.sqlite").display());
+    let mut cfg = config(&mock.url(), &db, "threshold");
+    cfg.reject_removals_above_percentage = Some(20.0);
+    let engine = Engine::open(cfg.clone()).await.unwrap();
+    let sink = CatalogSink::default();
+    run_cycle(&engine, &sink).await;
+    let full = sink.refs();
+
+    // The source suddenly shows 90% fewer items: the guard keeps every entity.
+    h.update_faults(|f| f.drop_share = 0.9);
+    run_cycle(&engine, &sink).await;
+    assert_eq!(sink.refs(), full);
+    let rejected = engine.status().await.unwrap().rejected_removal.unwrap();
+    assert!(rejected.reason.contains("rejectRemovalsAbovePercentage = 20"), "{}", rejected.reason);
+    // It is retried, and refused again, every cycle while the source stays that way.
+    run_cycle(&engine, &sink).await;
+    assert_eq!(sink.refs(), full);
+    engine.close().await;
+
+    // A genuine mass deletion goes through once the operator raises the threshold.
+    cfg.reject_removals_above_percentage = Some(95.0);
+    let engine = Engine::open(cfg).await.unwrap();
+    engine.refresh().await.unwrap();
+    run_cycle(&engine, &sink).await;
+    let status = engine.status().await.unwrap();
+    assert!(status.rejected_removal.is_none());
+    let last = status.last_completed_cycle.unwrap();
+    let left = sink.refs();
+    assert!(left.is_subset(&full) && left.len() < full.len() / 2, "{} of {} left", left.len(), full.len());
+    assert_eq!(last.entities as usize, left.len());
+    assert_eq!(last.removed as usize, full.len() - left.len());
+}
+
+#[tokio::test]
+async fn a_crash_between_the_catalog_and_the_commit_repeats_the_page_and_loses_nothing() {
+    let mock = start_mock(InstallationSpec::small()).await;
+    let h = mock.handle();
+    let engine = Engine::open(config(&mock.url(), "sqlite::memory:", "crash")).await.unwrap();
+    let sink = CatalogSink::default();
+    *sink.fail_after_apply_at.lock().unwrap() = Some(4);
+    let reports = run_cycle(&engine, &sink).await;
+    assert!(reports.iter().any(|r| r.action == "failed"), "the simulated crash fails a burst: {reports:?}");
+    assert_eq!(sink.refs(), expected_refs(&h));
+    // Exactly one page was applied twice: the one whose commit never happened.
+    let twice: Vec<_> = sink.added_counts.lock().unwrap().iter().filter(|(_, n)| **n > 1).map(|(r, _)| r.clone()).collect();
+    assert!(!twice.is_empty() && twice.len() <= 5, "one page (at most chunkSize entities) repeats: {twice:?}");
+    let status = engine.status().await.unwrap();
+    assert_eq!(status.attempts, 0, "a completed cycle clears the failure count");
+}
+
+#[tokio::test]
+async fn bursts_stop_after_burst_length_and_resume_where_they_stopped() {
+    let mock = start_mock(InstallationSpec::small()).await;
+    let h = mock.handle();
+    let mut cfg = config(&mock.url(), "sqlite::memory:", "bursts");
+    cfg.burst_length = Duration::from_millis(1);
+    let engine = Engine::open(cfg).await.unwrap();
+    let sink = CatalogSink::default();
+    h.reset_stats();
+    let reports = run_cycle(&engine, &sink).await;
+    // burstLength is checked between pages: a burst past its time stops after one page.
+    assert!(reports.iter().filter(|r| r.action == "burst").all(|r| r.pages <= 1), "{reports:?}");
+    assert!(reports.len() > 10);
+    assert_eq!(sink.refs(), expected_refs(&h));
+    assert_eq!(h.stats().requests, h.summary().min_list_calls(5), "resuming costs no extra request");
+}
+
+#[tokio::test]
+async fn the_next_action_waits_for_its_time_and_refresh_makes_it_due() {
+    let mock = start_mock(InstallationSpec::small()).await;
+    let mut cfg = config(&mock.url(), "sqlite::memory:", "timing");
+    cfg.rest_length = Duration::from_secs(3600);
+    let engine = Engine::open(cfg).await.unwrap();
+    let sink = CatalogSink::default();
+    run_cycle(&engine, &sink).await;
+    let r = engine.tick(&sink).await.unwrap();
+    assert_eq!(r.action, "waiting");
+    let status = engine.status().await.unwrap();
+    assert_eq!(status.next_action, "start cycle");
+    assert!(status.next_action_at > status.current_action_since + 3_000_000);
+    engine.refresh().await.unwrap();
+    let r = engine.tick(&sink).await.unwrap();
+    assert_eq!(r.action, "burst");
+    assert_eq!(engine.status().await.unwrap().cycle, 2);
+}
