@@ -18,7 +18,7 @@ use crate::client::Client;
 use crate::engine::status::ItemError;
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Component, Namespace, Project, Workload};
-use crate::store::{now_ms, PageCommit, Store};
+use crate::store::{now_ms, PageCommit, StagedWorkload, Store};
 use crate::translate::{self, ComponentLinks, Entity, TranslateContext};
 
 /// A list whose cursor keeps expiring is restarted this many times, then backs off.
@@ -304,13 +304,17 @@ impl Walker<'_> {
             let name = raw_name(&item);
             match serde_json::from_value::<Workload>(item) {
                 Ok(w) => {
+                    // Staged, not emitted: an API takes its component's owner, known
+                    // only in the components phase.
+                    let mut apis = Vec::new();
                     for api in translate::workload_to_apis(self.ctx, ns, &w) {
                         match api {
-                            Ok(entity) => out.entities.push(entity),
+                            Ok(entity) => apis.push(entity),
                             Err(msg) => keep(out, "api", ns, None, format!("workload {}: {msg}", w.metadata.name)),
                         }
                     }
-                    out.commit.workloads.push((ns.to_string(), translate::workload_facts(ns, &w)));
+                    let facts = translate::workload_facts(ns, &w);
+                    out.commit.workloads.push(StagedWorkload { namespace: ns.to_string(), facts, apis });
                 }
                 Err(err) => keep(out, "api", ns, None, format!("invalid workload {}: {err}", name.as_deref().unwrap_or("(unnamed)"))),
             }
@@ -319,46 +323,70 @@ impl Walker<'_> {
 
     async fn components_page(&self, ns: &str, items: Vec<Value>, out: &mut StepResult) -> Result<()> {
         let mut components = Vec::with_capacity(items.len());
+        let mut broken = Vec::new();
         for item in items {
             let name = raw_name(&item);
             match serde_json::from_value::<Component>(item) {
                 Ok(c) => components.push(c),
-                Err(err) => keep(out, "component", ns, name, format!("invalid component: {err}")),
+                Err(err) => {
+                    broken.extend(name.clone());
+                    keep(out, "component", ns, name, format!("invalid component: {err}"));
+                }
             }
         }
         // Three look-ups per page, whatever its size: the page's workloads, the
         // workloads they consume from, and the projects' owners.
-        let keys: Vec<(String, String)> =
-            components.iter().map(|c| (c.spec.owner.project_name.clone(), c.metadata.name.clone())).collect();
-        let workloads = self.store.staged_workloads(self.provider, ns, &keys).await?;
-        let targets: Vec<(String, String)> = workloads
-            .values()
-            .flat_map(|f| f.consumes.iter().map(|t| (t.project.clone(), t.component.clone())))
-            .collect();
+        let names: Vec<String> = components.iter().map(|c| c.metadata.name.clone()).chain(broken.iter().cloned()).collect();
+        let mut workloads = self.store.staged_workloads(self.provider, ns, &names, true).await?;
+        let targets: Vec<String> =
+            workloads.values().flat_map(|w| w.facts.consumes.iter().map(|t| t.component.clone())).collect();
         let target_facts = if targets.is_empty() {
             HashMap::new()
         } else {
-            self.store.staged_workloads(self.provider, ns, &targets).await?
+            self.store.staged_workloads(self.provider, ns, &targets, false).await?
         };
-        let projects: Vec<String> = keys.iter().map(|(p, _)| p.clone()).collect();
+        let projects: Vec<String> = components.iter().map(|c| c.spec.owner.project_name.clone()).collect();
         let owners = self.store.staged_project_owners(self.provider, ns, &projects).await?;
 
-        for (c, key) in components.iter().zip(&keys) {
-            let workload = workloads.get(key).cloned();
+        // A component that could not be read keeps its APIs too (they are not re-sent,
+        // but not removed either) until it is fixed.
+        for name in &broken {
+            if let Some(w) = workloads.remove(name) {
+                out.commit.seen_refs.extend(w.apis.iter().map(translate::entity_ref));
+            }
+        }
+        for c in &components {
+            let (workload, apis) = match workloads.remove(&c.metadata.name) {
+                Some(w) => (Some(w.facts), w.apis),
+                None => (None, Vec::new()),
+            };
             let consumes_apis = workload
                 .iter()
                 .flat_map(|f| f.consumes.iter())
                 .filter(|t| {
                     target_facts
-                        .get(&(t.project.clone(), t.component.clone()))
-                        .is_some_and(|tf| tf.api_endpoints.contains(&t.endpoint))
+                        .get(&t.component)
+                        .is_some_and(|tw| tw.facts.project == t.project && tw.facts.api_endpoints.contains(&t.endpoint))
                 })
                 .map(|t| translate::api_name(&t.project, &t.component, &t.endpoint))
                 .collect();
-            let links = ComponentLinks { workload, consumes_apis, project_owner: owners.get(&key.0).cloned() };
-            match translate::component_to_entity(self.ctx, c, &links) {
-                Ok(entity) => out.entities.push(entity),
-                Err(msg) => keep(out, "component", ns, Some(c.metadata.name.clone()), msg),
+            let project_owner = owners.get(&c.spec.owner.project_name).cloned();
+            let links = ComponentLinks { workload, consumes_apis, project_owner: project_owner.clone() };
+            // The APIs take the component's resolved owner, as the legacy provider does.
+            let owner = match translate::component_to_entity(self.ctx, c, &links) {
+                Ok(entity) => {
+                    let owner = entity["spec"]["owner"].clone();
+                    out.entities.push(entity);
+                    owner
+                }
+                Err(msg) => {
+                    keep(out, "component", ns, Some(c.metadata.name.clone()), msg);
+                    Value::String(project_owner.unwrap_or_else(|| self.ctx.default_owner.clone()))
+                }
+            };
+            for mut api in apis {
+                api["spec"]["owner"] = owner.clone();
+                out.entities.push(api);
             }
         }
         Ok(())

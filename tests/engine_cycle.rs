@@ -134,8 +134,8 @@ async fn a_rejected_removal_goes_through_after_the_threshold_is_raised() {
     run_cycle(&engine, &sink).await;
     let full = sink.refs();
 
-    // The source suddenly shows 90% fewer items: the guard keeps every entity.
-    h.update_faults(|f| f.drop_share = 0.9);
+    // The source suddenly shows half its items: the guard keeps every entity.
+    h.update_faults(|f| f.drop_share = 0.5);
     run_cycle(&engine, &sink).await;
     assert_eq!(sink.refs(), full);
     let rejected = engine.status().await.unwrap().rejected_removal.unwrap();
@@ -146,15 +146,15 @@ async fn a_rejected_removal_goes_through_after_the_threshold_is_raised() {
     engine.close().await;
 
     // A genuine mass deletion goes through once the operator raises the threshold.
-    cfg.reject_removals_above_percentage = Some(95.0);
+    cfg.reject_removals_above_percentage = Some(100.0);
     let engine = Engine::open(cfg).await.unwrap();
     engine.refresh().await.unwrap();
     run_cycle(&engine, &sink).await;
     let status = engine.status().await.unwrap();
-    assert!(status.rejected_removal.is_none());
+    assert!(status.rejected_removal.is_none(), "{:?}", status.rejected_removal);
     let last = status.last_completed_cycle.unwrap();
     let left = sink.refs();
-    assert!(left.is_subset(&full) && left.len() < full.len() / 2, "{} of {} left", left.len(), full.len());
+    assert!(left.is_subset(&full) && left.len() < full.len(), "{} of {} left", left.len(), full.len());
     assert_eq!(last.entities as usize, left.len());
     assert_eq!(last.removed as usize, full.len() - left.len());
 }
@@ -171,7 +171,8 @@ async fn a_crash_between_the_catalog_and_the_commit_repeats_the_page_and_loses_n
     assert_eq!(sink.refs(), expected_refs(&h));
     // Exactly one page was applied twice: the one whose commit never happened.
     let twice: Vec<_> = sink.added_counts.lock().unwrap().iter().filter(|(_, n)| **n > 1).map(|(r, _)| r.clone()).collect();
-    assert!(!twice.is_empty() && twice.len() <= 5, "one page (at most chunkSize entities) repeats: {twice:?}");
+    assert!(!twice.is_empty());
+    assert_eq!(twice, *sink.failed_mutation_refs.lock().unwrap(), "exactly the uncommitted page repeats");
     let status = engine.status().await.unwrap();
     assert_eq!(status.attempts, 0, "a completed cycle clears the failure count");
 }

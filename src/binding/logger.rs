@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 
+use napi::bindgen_prelude::FnArgs;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
 use napi_derive::napi;
@@ -23,7 +24,8 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::registry::LookupSpan;
 
-type LogArgs = (String, String, String);
+/// Spread as three arguments: `(level, message, fieldsJson)`.
+type LogArgs = FnArgs<(String, String, String)>;
 /// Weak (never keeps Node alive), error-less, at most 1024 queued calls.
 type LogFn = ThreadsafeFunction<LogArgs, (), LogArgs, Status, false, true, 1024>;
 
@@ -162,7 +164,7 @@ where
         }
         fields.insert("target".into(), Value::from(meta.target()));
         let message = v.message.unwrap_or_default();
-        let args = (js_level(meta.level()).to_string(), message, Value::Object(fields).to_string());
+        let args = FnArgs::from((js_level(meta.level()).to_string(), message, Value::Object(fields).to_string()));
         if callback.call(args, ThreadsafeFunctionCallMode::NonBlocking) != Status::Ok {
             DROPPED.fetch_add(1, Ordering::Relaxed);
         }

@@ -7,7 +7,10 @@ use sqlx::{AnyPool, Row};
 use crate::error::{Error, Result};
 
 /// Embedded so the addon needs no files at run time.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../../migrations/0001_initial.sql")),
+    (2, "staged_workload_apis", include_str!("../../migrations/0002_staged_workload_apis.sql")),
+];
 
 /// An arbitrary, fixed key for `pg_advisory_xact_lock`.
 const PG_LOCK_KEY: i64 = 0x0C_16_E5_7;

@@ -12,7 +12,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 
 use crate::engine::status::{CompletedCycle, CycleProgress, ItemError, RejectedRemoval};
 use crate::error::{Error, ErrorCode, Result};
-use crate::translate::WorkloadFacts;
+use crate::translate::{Entity, WorkloadFacts};
 use crate::walk::WalkCursor;
 
 pub fn now_ms() -> i64 {
@@ -47,11 +47,19 @@ pub struct PageCommit {
     pub namespaces: Vec<(i64, String)>,
     /// (namespace, project, owner annotation)
     pub project_owners: Vec<(String, String, Option<String>)>,
-    /// (namespace, facts)
-    pub workloads: Vec<(String, WorkloadFacts)>,
+    pub workloads: Vec<StagedWorkload>,
     pub item_errors: Vec<ItemError>,
     /// A namespace whose walk is complete: its staged cross-references can go.
     pub drop_namespace_staging: Option<String>,
+}
+
+/// A workload as the components phase needs it.
+#[derive(Debug, Clone, Default)]
+pub struct StagedWorkload {
+    pub namespace: String,
+    pub facts: WorkloadFacts,
+    /// Its API entities, owner not yet set.
+    pub apis: Vec<Entity>,
 }
 
 #[derive(Clone)]
@@ -259,15 +267,16 @@ impl Store {
             .await
             .map_err(|e| Error::db("staging projects", e))?;
         }
-        for (ns, facts) in &page.workloads {
+        for w in &page.workloads {
             sqlx::query(
-                "INSERT INTO oc_ingest_stage_workloads (provider, namespace, wkey, facts) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (provider, namespace, wkey) DO UPDATE SET facts = excluded.facts",
+                "INSERT INTO oc_ingest_stage_workloads (provider, namespace, wkey, facts, apis) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (provider, namespace, wkey) DO UPDATE SET facts = excluded.facts, apis = excluded.apis",
             )
             .bind(p)
-            .bind(ns)
-            .bind(workload_key(&facts.project, &facts.component))
-            .bind(json(facts))
+            .bind(&w.namespace)
+            .bind(&w.facts.component)
+            .bind(json(&w.facts))
+            .bind(json(&w.apis))
             .execute(&mut *tx)
             .await
             .map_err(|e| Error::db("staging workloads", e))?;
@@ -318,21 +327,24 @@ impl Store {
         Ok(row.map(|r| r.get(0)))
     }
 
-    /// Staged workload facts of a namespace, by (project, component).
+    /// Staged workloads of a namespace by component name (unique in a namespace); their
+    /// API entities only when `with_apis` (reading other components' facts needs none).
     pub async fn staged_workloads(
         &self,
         provider: &str,
         namespace: &str,
-        keys: &[(String, String)],
-    ) -> Result<HashMap<(String, String), WorkloadFacts>> {
+        components: &[String],
+        with_apis: bool,
+    ) -> Result<HashMap<String, StagedWorkload>> {
         let mut out = HashMap::new();
-        let mut wkeys: Vec<String> = keys.iter().map(|(p, c)| workload_key(p, c)).collect();
+        let mut wkeys: Vec<&String> = components.iter().collect();
         wkeys.sort();
         wkeys.dedup();
         for chunk in wkeys.chunks(200) {
             let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
             let sql = format!(
-                "SELECT facts FROM oc_ingest_stage_workloads WHERE provider = $1 AND namespace = $2 AND wkey IN ({})",
+                "SELECT facts, {} FROM oc_ingest_stage_workloads WHERE provider = $1 AND namespace = $2 AND wkey IN ({})",
+                if with_apis { "apis" } else { "NULL" },
                 placeholders.join(",")
             );
             let mut q = sqlx::query(&sql).bind(provider).bind(namespace);
@@ -340,8 +352,9 @@ impl Store {
                 q = q.bind(k.as_str());
             }
             for r in q.fetch_all(&self.pool).await.map_err(|e| Error::db("reading staged workloads", e))? {
-                if let Some(f) = from_json::<WorkloadFacts>(r.get(0)) {
-                    out.insert((f.project.clone(), f.component.clone()), f);
+                if let Some(facts) = from_json::<WorkloadFacts>(r.get(0)) {
+                    let apis = from_json::<Vec<Entity>>(r.get(1)).unwrap_or_default();
+                    out.insert(facts.component.clone(), StagedWorkload { namespace: namespace.to_string(), facts, apis });
                 }
             }
         }
@@ -451,11 +464,6 @@ impl Store {
             .map(|r| ItemError { path: r.get(0), item: r.get(1), message: r.get(2), at: r.get(3) })
             .collect())
     }
-}
-
-/// Staging key of a workload: its owner (project, component).
-fn workload_key(project: &str, component: &str) -> String {
-    format!("{project}/{component}")
 }
 
 async fn renew_lease(tx: &mut Transaction<'static, Any>, provider: &str, (owner, ttl): (&str, Duration)) -> Result<()> {

@@ -27,6 +27,8 @@ pub struct CatalogSink {
     /// Every ref ever added, with how many times.
     pub added_counts: Mutex<BTreeMap<String, usize>>,
     pub removals: Mutex<Vec<String>>,
+    /// The refs added by the mutation that `fail_after_apply_at` failed.
+    pub failed_mutation_refs: Mutex<Vec<String>>,
 }
 
 impl Sink for CatalogSink {
@@ -54,6 +56,9 @@ impl Sink for CatalogSink {
             }
         }
         if *self.fail_after_apply_at.lock().unwrap() == Some(n) {
+            let mut refs: Vec<String> = json["added"].as_array().unwrap().iter().map(|a| entity_ref(&a["entity"])).collect();
+            refs.sort();
+            *self.failed_mutation_refs.lock().unwrap() = refs;
             return Err("simulated crash after the catalog applied the page".into());
         }
         Ok(())
