@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// `npm start`: the demo. On a fresh clone it installs and builds what is missing, starts
+// the OpenChoreo stand-in with a synthetic installation, then a Backstage backend on
+// port 7007 that ingests it in bursts. Ctrl-C stops both.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const run = (cmd, args) => {
+  console.log(`[demo] ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`[demo] '${cmd} ${args.join(' ')}' failed (exit ${r.status})`);
+    process.exit(r.status ?? 1);
+  }
+};
+
+if (!existsSync(join(root, 'node_modules', '@backstage', 'backend-defaults'))) run('npm', ['ci']);
+if (!existsSync(join(root, 'openchoreo-incremental.linux-x64-gnu.node'))) run('npm', ['run', 'build:addon']);
+if (!existsSync(join(root, 'dist', 'index.js'))) run('npm', ['run', 'build:js']);
+const mockBin = join(root, 'target', 'release', 'mock-openchoreo');
+if (!existsSync(mockBin)) run('cargo', ['build', '--release', '-p', 'mock-openchoreo']);
+
+// 3 namespaces x 10 projects x 40 components: 1,200 components, 1,200 APIs, 30 systems.
+const size = (process.env.DEMO_SIZE ?? '3,10,40').split(',');
+const children = [];
+const stop = code => {
+  for (const c of children) c.kill('SIGTERM');
+  process.exit(code);
+};
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+
+const mock = spawn(
+  mockBin,
+  ['--port', '0', '--namespaces', size[0], '--projects', size[1], '--components', size[2], '--endpoints', '2', '--schema-share', '0.5', '--dependencies', '1'],
+  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+);
+children.push(mock);
+mock.on('exit', code => {
+  console.error(`[demo] the OpenChoreo stand-in exited (${code})`);
+  stop(1);
+});
+
+const url = await new Promise((resolve, reject) => {
+  let buffer = '';
+  const timer = setTimeout(() => reject(new Error('the stand-in did not start within 30 s')), 30_000);
+  mock.stdout.on('data', chunk => {
+    buffer += chunk;
+    process.stdout.write(`[openchoreo] ${chunk}`);
+    const m = buffer.match(/listening on (http:\/\/\S+)/);
+    if (m) {
+      clearTimeout(timer);
+      resolve(m[1]);
+    }
+  });
+});
+
+console.log(`[demo] OpenChoreo stand-in at ${url}; starting Backstage on http://localhost:7007`);
+console.log(`[demo] try:  curl -s localhost:7007/api/catalog/incremental/providers/OpenChoreoEntityProvider/status`);
+const backend = spawn(process.execPath, ['dev/backend.mjs', '--config', 'dev/app-config.yaml'], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, OPENCHOREO_API_URL: url, NODE_ENV: process.env.NODE_ENV ?? 'development' },
+});
+children.push(backend);
+backend.on('exit', code => stop(code ?? 1));
