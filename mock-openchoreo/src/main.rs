@@ -1,0 +1,168 @@
+//! `mock-openchoreo` binary: run the mock as a child process (jest, demos, benchmarks).
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use mock_openchoreo::{Faults, MockOptions, MockServer};
+
+const USAGE: &str =
+    "usage: mock-openchoreo [--port N] [--namespaces N] [--projects N] [--components N]
+                       [--endpoints N] [--schema-share F] [--dependencies N] [--seed N]
+                       [--token T] [--cursor-ttl-secs N] [--faults JSON]
+
+  --port             0 picks a free port (default 8080)
+  --projects         projects per namespace; --components: components per project
+  --endpoints        endpoints per workload; --dependencies: dependencies per workload
+  --schema-share     share (0..1) of endpoints carrying schema.content
+  --token            require `Authorization: Bearer T` on /api/v1
+  --cursor-ttl-secs  cursor lifetime (default 300; 0 never expires)
+  --faults           initial faults as JSON, e.g. '{\"errorRate\":0.1}'
+
+Prints `mock-openchoreo listening on http://127.0.0.1:PORT (N components)` when ready.";
+
+fn parse_args(args: &[String]) -> Result<MockOptions, String> {
+    let mut opts = MockOptions {
+        port: 8080,
+        ..MockOptions::default()
+    };
+    let mut ttl_secs: Option<u64> = None;
+    let mut i = 0;
+    while i < args.len() {
+        // Accept both `--flag value` and `--flag=value`.
+        let (flag, inline) = match args[i].split_once('=') {
+            Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
+            None => (args[i].clone(), None),
+        };
+        if flag == "--help" || flag == "-h" {
+            return Err(String::new());
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => {
+                i += 1;
+                args.get(i)
+                    .cloned()
+                    .ok_or_else(|| format!("{flag} needs a value"))?
+            }
+        };
+        let num = |v: &str| {
+            v.parse::<u64>()
+                .map_err(|_| format!("{flag}: not a number: {v}"))
+        };
+        let spec = &mut opts.spec;
+        match flag.as_str() {
+            "--port" => {
+                opts.port = num(&value)?
+                    .try_into()
+                    .map_err(|_| "--port: out of range".to_string())?
+            }
+            "--namespaces" => spec.namespaces = num(&value)? as usize,
+            "--projects" => spec.projects_per_namespace = num(&value)? as usize,
+            "--components" => spec.components_per_project = num(&value)? as usize,
+            "--endpoints" => spec.endpoints_per_workload = num(&value)? as usize,
+            "--dependencies" => spec.dependencies_per_component = num(&value)? as usize,
+            "--seed" => spec.seed = num(&value)?,
+            "--schema-share" => {
+                spec.schema_share = value
+                    .parse()
+                    .map_err(|_| format!("--schema-share: not a number: {value}"))?
+            }
+            "--token" => opts.token = Some(value).filter(|t| !t.is_empty()),
+            "--cursor-ttl-secs" => ttl_secs = Some(num(&value)?),
+            "--faults" => {
+                opts.faults =
+                    serde_json::from_str::<Faults>(&value).map_err(|e| format!("--faults: {e}"))?
+            }
+            _ => return Err(format!("unknown flag {flag}")),
+        }
+        i += 1;
+    }
+    if let Some(secs) = ttl_secs {
+        opts.faults.cursor_ttl_ms = secs * 1000;
+    }
+    opts.spec.validate()?;
+    opts.faults.validate()?;
+    Ok(opts)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let opts = match parse_args(&args) {
+        Ok(o) => o,
+        Err(e) if e.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("mock-openchoreo: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let components = opts.spec.total_components();
+    let server = match MockServer::start(opts).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mock-openchoreo: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "mock-openchoreo listening on {} ({components} components)",
+        server.url()
+    );
+
+    wait_for_signal().await;
+    // Let in-flight requests finish, but don't hang on a client that never lets go.
+    let _ = tokio::time::timeout(Duration::from_secs(5), server.shutdown()).await;
+    ExitCode::SUCCESS
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mock_openchoreo::InstallationSpec;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn parses_flags() {
+        let o = parse_args(&args("--port 0 --namespaces 3 --projects=10 --components 20 --endpoints 2 --schema-share 0.25 --dependencies 1 --token T --cursor-ttl-secs 7 --seed 9")).unwrap();
+        assert_eq!(o.port, 0);
+        assert_eq!(
+            o.spec,
+            InstallationSpec {
+                namespaces: 3,
+                projects_per_namespace: 10,
+                components_per_project: 20,
+                endpoints_per_workload: 2,
+                schema_share: 0.25,
+                dependencies_per_component: 1,
+                seed: 9
+            }
+        );
+        assert_eq!(o.token.as_deref(), Some("T"));
+        assert_eq!(o.faults.cursor_ttl_ms, 7000);
+        assert!(parse_args(&args("--bogus 1")).is_err());
+        assert!(parse_args(&args("--port")).is_err());
+        assert!(parse_args(&args("--schema-share 2")).is_err());
+    }
+}

@@ -1,0 +1,269 @@
+//! The running server and the cloneable handle that edits it while it runs.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::faults::Faults;
+use crate::kind::Kind;
+use crate::stats::{Recorder, Stats};
+use crate::store::{MockError, Store};
+use crate::summary::Summary;
+use crate::synthetic::InstallationSpec;
+
+/// How to start a [`MockServer`].
+#[derive(Clone, Debug, Default)]
+pub struct MockOptions {
+    /// 0 picks an ephemeral port.
+    pub port: u16,
+    /// When set, every `/api/v1` request needs `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    pub spec: InstallationSpec,
+    pub faults: Faults,
+}
+
+pub(crate) struct Shared {
+    pub store: RwLock<Store>,
+    pub faults: RwLock<Faults>,
+    pub token: RwLock<Option<String>>,
+    pub stats: Recorder,
+    /// Requests since faults were last set: the dice index, so runs are reproducible.
+    pub fault_counter: AtomicU64,
+}
+
+/// Cloneable access to a running mock: edits, faults, stats. All methods are cheap
+/// except `list_names` and `summary` with many edits.
+#[derive(Clone)]
+pub struct MockHandle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl MockHandle {
+    fn new(opts: &MockOptions) -> MockHandle {
+        MockHandle {
+            shared: Arc::new(Shared {
+                store: RwLock::new(Store::new(opts.spec.clone())),
+                faults: RwLock::new(opts.faults),
+                token: RwLock::new(opts.token.clone()),
+                stats: Recorder::new(),
+                fault_counter: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    // ---- faults and auth ----
+
+    pub fn faults(&self) -> Faults {
+        *self.shared.faults.read().unwrap()
+    }
+
+    /// Replaces all faults and restarts the fault dice sequence.
+    pub fn set_faults(&self, faults: Faults) {
+        *self.shared.faults.write().unwrap() = faults;
+        self.shared.fault_counter.store(0, Ordering::SeqCst);
+    }
+
+    /// Changes some faults, keeping the others.
+    pub fn update_faults(&self, change: impl FnOnce(&mut Faults)) {
+        let mut f = self.faults();
+        change(&mut f);
+        self.set_faults(f);
+    }
+
+    /// Cursor lifetime; `Duration::ZERO` disables expiry.
+    pub fn set_cursor_ttl(&self, ttl: Duration) {
+        self.shared.faults.write().unwrap().cursor_ttl_ms = ttl.as_millis() as u64;
+    }
+
+    pub fn set_token(&self, token: Option<String>) {
+        *self.shared.token.write().unwrap() = token;
+    }
+
+    // ---- stats and counts ----
+
+    pub fn stats(&self) -> Stats {
+        self.shared.stats.snapshot()
+    }
+
+    pub fn reset_stats(&self) {
+        self.shared.stats.reset();
+    }
+
+    pub fn summary(&self) -> Summary {
+        self.shared.store.read().unwrap().summary()
+    }
+
+    pub fn spec(&self) -> InstallationSpec {
+        self.shared.store.read().unwrap().spec().clone()
+    }
+
+    /// Regenerates the installation from scratch, dropping all edits.
+    pub fn set_installation(&self, spec: InstallationSpec) -> Result<(), MockError> {
+        spec.validate().map_err(MockError::InvalidSpec)?;
+        *self.shared.store.write().unwrap() = Store::new(spec);
+        Ok(())
+    }
+
+    // ---- edits ----
+
+    pub fn namespaces(&self) -> Vec<String> {
+        self.shared.store.read().unwrap().namespace_names()
+    }
+
+    pub fn get_namespace(&self, name: &str) -> Option<Value> {
+        self.shared.store.read().unwrap().get_namespace(name)
+    }
+
+    /// Adds (empty) or replaces (keeping its content) the namespace `metadata.name`.
+    pub fn put_namespace(&self, item: Value) -> Result<(), MockError> {
+        let name = item
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| MockError::InvalidItem("metadata.name is missing".into()))?
+            .to_owned();
+        self.shared
+            .store
+            .write()
+            .unwrap()
+            .put_namespace(&name, Some(item))
+            .map(drop)
+    }
+
+    /// Adds an empty namespace with a default item (or keeps an existing one as is).
+    pub fn add_namespace(&self, name: &str) -> Result<(), MockError> {
+        self.shared
+            .store
+            .write()
+            .unwrap()
+            .put_namespace(name, None)
+            .map(drop)
+    }
+
+    /// Removes a namespace and everything in it; false if there was none.
+    pub fn delete_namespace(&self, name: &str) -> bool {
+        self.shared.store.write().unwrap().delete_namespace(name)
+    }
+
+    /// Adds or replaces the item named by its `metadata.name` (fills in `apiVersion`,
+    /// `kind` and `metadata.namespace` when missing).
+    pub fn put_item(&self, kind: Kind, ns: &str, item: Value) -> Result<(), MockError> {
+        self.shared
+            .store
+            .write()
+            .unwrap()
+            .put(kind, ns, item)
+            .map(drop)
+    }
+
+    /// Deletes an item; `Ok(false)` when there was none of that name.
+    pub fn delete_item(&self, kind: Kind, ns: &str, name: &str) -> Result<bool, MockError> {
+        self.shared.store.write().unwrap().delete(kind, ns, name)
+    }
+
+    /// The item as the API would serve it.
+    pub fn get_item(&self, kind: Kind, ns: &str, name: &str) -> Result<Option<Value>, MockError> {
+        self.shared.store.read().unwrap().get(kind, ns, name)
+    }
+
+    /// Every current name of a kind in a namespace, in list order (O(N)).
+    pub fn list_names(&self, kind: Kind, ns: &str) -> Result<Vec<String>, MockError> {
+        self.shared.store.read().unwrap().names(kind, ns)
+    }
+}
+
+/// A mock OpenChoreo API on 127.0.0.1. Dropping it (or `shutdown`) stops it.
+pub struct MockServer {
+    addr: SocketAddr,
+    handle: MockHandle,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl MockServer {
+    pub async fn start(opts: MockOptions) -> io::Result<MockServer> {
+        opts.spec
+            .validate()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let handle = MockHandle::new(&opts);
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, opts.port)).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = router(handle.clone());
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serve.await {
+                eprintln!("mock-openchoreo: server error: {e}");
+            }
+        });
+        Ok(MockServer {
+            addr,
+            handle,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn handle(&self) -> MockHandle {
+        self.handle.clone()
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn router(handle: MockHandle) -> Router {
+    Router::new()
+        .route("/health", get(|| async { "OK" }))
+        .route("/ready", get(|| async { "Ready" }))
+        .route("/version", get(version))
+        .merge(crate::api::router(handle.clone()))
+        .merge(crate::admin::router())
+        .with_state(handle)
+}
+
+async fn version() -> Json<Value> {
+    Json(json!({
+        "name": "openchoreo-api",
+        "version": concat!("v", env!("CARGO_PKG_VERSION"), "-mock"),
+        "gitRevision": "mock",
+        "buildTime": "2026-01-01T00:00:00Z",
+        "goOS": "linux",
+        "goArch": "amd64",
+        "goVersion": "go1.24.2"
+    }))
+}
