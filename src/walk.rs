@@ -310,13 +310,13 @@ impl Walker<'_> {
                     for api in translate::workload_to_apis(self.ctx, ns, &w) {
                         match api {
                             Ok(entity) => apis.push(entity),
-                            Err(msg) => keep(out, "api", ns, None, format!("workload {}: {msg}", w.metadata.name)),
+                            Err(msg) => item_error(out, Some(w.metadata.name.clone()), msg),
                         }
                     }
                     let facts = translate::workload_facts(ns, &w);
                     out.commit.workloads.push(StagedWorkload { namespace: ns.to_string(), facts, apis });
                 }
-                Err(err) => keep(out, "api", ns, None, format!("invalid workload {}: {err}", name.as_deref().unwrap_or("(unnamed)"))),
+                Err(err) => item_error(out, name, format!("invalid workload: {err}")),
             }
         }
     }
@@ -400,6 +400,11 @@ fn keep(out: &mut StepResult, kind: &str, ns: &str, name: Option<String>, messag
     if let Some(n) = &name {
         out.commit.seen_refs.push(format!("{kind}:{ns}/{n}").to_lowercase());
     }
+    item_error(out, name, message);
+}
+
+/// Records an item error without claiming any entity ref.
+fn item_error(out: &mut StepResult, name: Option<String>, message: String) {
     tracing::warn!(item = name.as_deref().unwrap_or("(unnamed)"), error = %message, "skipping an item that cannot become an entity");
     out.commit.item_errors.push(ItemError { path: String::new(), item: name, message, at: now_ms() });
 }
