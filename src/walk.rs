@@ -250,6 +250,10 @@ impl Walker<'_> {
             list_restarts: restarts,
             ..cur.clone()
         };
+        if cur.phase == Phase::Namespaces {
+            // The namespace order is staged again from the first page.
+            next.ns_count = 0;
+        }
         let mut then_fail = None;
         if restarts > MAX_LIST_RESTARTS {
             next.list_restarts = 0;

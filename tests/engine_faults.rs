@@ -44,6 +44,35 @@ async fn cursors_that_expire_between_bursts_restart_only_their_list() {
 }
 
 #[tokio::test]
+async fn an_expired_cursor_in_the_namespace_list_restages_the_namespace_order() {
+    let spec = InstallationSpec { namespaces: 5, projects_per_namespace: 1, components_per_project: 1, ..InstallationSpec::small() };
+    let mock = start_mock(spec).await;
+    let h = mock.handle();
+    h.set_cursor_ttl(Duration::from_millis(100));
+    let mut cfg = config(&mock.url(), "sqlite::memory:", "ns-expiry");
+    cfg.chunk_size = 2; // three pages of namespaces
+    cfg.burst_length = Duration::from_millis(1);
+    let engine = Engine::open(cfg).await.unwrap();
+    let sink = CatalogSink::default();
+    let mut counted = None;
+    for _ in 0..200 {
+        let r = engine.tick(&sink).await.unwrap();
+        let status = engine.status().await.unwrap();
+        if status.progress.phase == "projects" && counted.is_none() {
+            counted = Some(status.progress.namespace_count);
+        }
+        if r.cycle_completed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    assert_eq!(counted, Some(5), "each namespace is counted once despite the restarts");
+    let status = engine.status().await.unwrap();
+    assert!(status.last_completed_cycle.is_some() && status.progress.cursor_restarts > 0);
+    assert_eq!(sink.refs(), expected_refs(&h));
+}
+
+#[tokio::test]
 async fn a_flaky_api_still_completes_and_never_causes_a_removal() {
     let mock = start_mock(InstallationSpec::small()).await;
     let h = mock.handle();

@@ -117,6 +117,9 @@ impl Store {
 
     /// Loads a provider's row, creating it (due now) on first use.
     pub async fn load_provider(&self, name: &str) -> Result<ProviderRow> {
+        if let Some(row) = self.read_provider(name).await? {
+            return Ok(row);
+        }
         let now = now_ms();
         sqlx::query(
             "INSERT INTO oc_ingest_providers (name, cycle, status, status_since, next_action_at) \
@@ -127,15 +130,19 @@ impl Store {
         .execute(&self.pool)
         .await
         .map_err(|e| Error::db("creating the provider row", e))?;
+        self.read_provider(name).await?.ok_or_else(|| Error::new(ErrorCode::Database, "the provider row vanished"))
+    }
+
+    async fn read_provider(&self, name: &str) -> Result<Option<ProviderRow>> {
         let r = sqlx::query(
             "SELECT cycle, status, status_since, next_action_at, attempts, last_error, walk_cursor, progress, \
              rejected_removal, last_completed FROM oc_ingest_providers WHERE name = $1",
         )
         .bind(name)
-        .fetch_one(&self.pool)
+        .fetch_optional(&self.pool)
         .await
         .map_err(|e| Error::db("reading the provider row", e))?;
-        Ok(ProviderRow {
+        Ok(r.map(|r| ProviderRow {
             name: name.to_string(),
             cycle: r.get(0),
             status: r.get(1),
@@ -147,7 +154,7 @@ impl Store {
             progress: from_json(r.get(7)).unwrap_or_default(),
             rejected_removal: from_json(r.get(8)),
             last_completed: from_json(r.get(9)),
-        })
+        }))
     }
 
     /// Takes (or renews) the burst lease when it is free, expired, or already ours.
