@@ -76,6 +76,28 @@ impl Client {
         self.fetch_page(path, cursor, self.page_size).await
     }
 
+    /// Whether `GET /namespaces/{ns}` finds the namespace: `false` only on the API's own
+    /// 404 for it. `ns_segment` is already percent-encoded.
+    pub async fn namespace_exists(&self, ns_segment: &str) -> Result<bool> {
+        let url = format!("{}/namespaces/{ns_segment}", self.api_root);
+        let shown = format!("GET {}", redact_url(&url));
+        let mut req = self.http.get(&url);
+        if let Some(t) = &self.token {
+            req = req.header(AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let resp = req.send().await.map_err(|e| transport_error(&shown, e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = read_body(resp, &shown).await?;
+        if status.is_success() {
+            return Ok(true);
+        }
+        match status_error(&shown, status, &headers, &body, false) {
+            e if e.code == ErrorCode::NotFound => Ok(false),
+            e => Err(e),
+        }
+    }
+
     async fn fetch_page(&self, path: &str, cursor: Option<&str>, limit: u32) -> Result<Page> {
         let mut requests = 0;
         loop {
@@ -188,7 +210,12 @@ fn status_error(shown: &str, status: StatusCode, headers: &HeaderMap, body: &[u8
             ErrorCode::Auth,
             format!("{message} (check openchoreo.token: OpenChoreo refused the credentials)"),
         ),
-        404 => Error::new(ErrorCode::NotFound, message),
+        404 if json.is_some() => Error::new(ErrorCode::NotFound, message),
+        // A 404 page that is not the API's JSON: something in front of it answered.
+        404 => Error::new(
+            ErrorCode::InvalidResponse,
+            format!("{message} (not the OpenChoreo API's answer: a proxy or ingress in the way?)"),
+        ),
         429 => {
             let mut e = Error::new(ErrorCode::RateLimited, message);
             e.retry_after = headers

@@ -169,6 +169,14 @@ impl Walker<'_> {
             Ok(page) => page,
             Err(e) if e.code == ErrorCode::CursorExpired => return Ok(self.restart_list(cur, path, e)),
             Err(e) if e.code == ErrorCode::NotFound && cur.phase != Phase::Namespaces => {
+                // Only the API's word that the namespace itself is gone counts: a 404 for
+                // one of its lists from something in the way must not remove its entities.
+                if self.client.namespace_exists(&segment(&ns)).await? {
+                    return Err(Error::new(
+                        ErrorCode::InvalidResponse,
+                        format!("{}; but namespace {ns} exists, so this 404 is not a deletion", e.message),
+                    ));
+                }
                 // The namespace went away since the namespaces phase: its entities are
                 // simply not seen this cycle.
                 tracing::info!(namespace = %ns, path = %path, "namespace no longer exists; skipping it");
@@ -176,7 +184,7 @@ impl Walker<'_> {
                 if cur.phase != Phase::Projects {
                     commit.drop_namespace_staging = Some(ns);
                 }
-                return Ok(StepResult { next: cur.next_namespace(), commit, requests: 1, path, ..Default::default() });
+                return Ok(StepResult { next: cur.next_namespace(), commit, requests: 2, path, ..Default::default() });
             }
             Err(e) => return Err(e),
         };

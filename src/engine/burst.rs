@@ -83,6 +83,8 @@ impl<'e> Burst<'e> {
                     return self.fail(e).await;
                 }
             }
+            // The last committed position: a failed commit must resume from here.
+            let committed_progress = self.row.progress.clone();
             let p = &mut self.row.progress;
             p.pages += step.fetched as i64;
             p.entities += count;
@@ -97,6 +99,11 @@ impl<'e> Burst<'e> {
             self.row.walk = Some(next);
             self.account_time();
             if let Err(e) = self.engine.store.commit_page(&self.row, &step.commit, self.lease()).await {
+                // Nothing of the page was recorded (or it is unknown whether it was):
+                // record the failure at the last committed position, so the next burst
+                // repeats the page instead of skipping it.
+                self.row.walk = Some(walk);
+                self.row.progress = committed_progress;
                 return self.fail(e).await;
             }
             self.report.pages += step.fetched as i64;

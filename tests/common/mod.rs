@@ -2,4 +2,6 @@
 #![allow(dead_code)]
 
 pub mod db;
+pub mod faultnet;
 pub mod harness;
+pub mod pgtemp;
