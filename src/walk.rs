@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::client::Client;
+use crate::client::{Client, Page};
 use crate::engine::status::ItemError;
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Component, Namespace, Project, Workload};
@@ -115,6 +115,27 @@ pub struct StepResult {
     pub fetched: bool,
 }
 
+/// A page read ahead of its processing (or the failure of reading it).
+#[derive(Debug)]
+pub struct Fetched {
+    cur: WalkCursor,
+    path: String,
+    page: Result<Page>,
+}
+
+impl WalkCursor {
+    /// Whether the page at this position can be fetched before the previous page is
+    /// committed: its path must not depend on what that commit stages (a new
+    /// namespace's name is read from the staged order).
+    pub fn prefetchable(&self) -> bool {
+        match self.phase {
+            Phase::Done => false,
+            Phase::Namespaces => true,
+            _ => self.namespace.is_some(),
+        }
+    }
+}
+
 pub struct Walker<'a> {
     pub client: &'a Client,
     pub store: &'a Store,
@@ -141,11 +162,20 @@ fn raw_name(item: &Value) -> Option<String> {
 }
 
 impl Walker<'_> {
+    /// Fetches and processes the page at `cursor`.
     pub async fn step(&self, cursor: &WalkCursor) -> Result<StepResult> {
-        let mut cur = cursor.clone();
-        if cur.phase == Phase::Done {
-            return Ok(StepResult { next: cur, ..Default::default() });
+        if cursor.phase == Phase::Done {
+            return Ok(StepResult { next: cursor.clone(), ..Default::default() });
         }
+        let fetched = self.fetch(cursor).await?;
+        self.process(fetched).await
+    }
+
+    /// Reads the page at `cursor` without touching the state: the burst fetches the next
+    /// page this way while the current one is applied and committed. Request failures
+    /// are kept in the result and handled by `process`.
+    pub async fn fetch(&self, cursor: &WalkCursor) -> Result<Fetched> {
+        let mut cur = cursor.clone();
         if cur.phase != Phase::Namespaces && cur.namespace.is_none() {
             match self.store.cycle_namespace(self.provider, cur.ns_index).await? {
                 Some(name) => cur.namespace = Some(name),
@@ -159,13 +189,19 @@ impl Walker<'_> {
                 }
             }
         }
-        let ns = cur.namespace.clone().unwrap_or_default();
         let path = match cur.phase {
             Phase::Namespaces => "/namespaces".to_string(),
-            phase => format!("/namespaces/{}/{}", segment(&ns), phase.as_str()),
+            phase => format!("/namespaces/{}/{}", segment(cur.namespace.as_deref().unwrap_or_default()), phase.as_str()),
         };
+        let page = self.client.list(&path, cur.cursor.as_deref()).await;
+        Ok(Fetched { cur, path, page })
+    }
 
-        let page = match self.client.list(&path, cur.cursor.as_deref()).await {
+    /// Turns a fetched page into entities, staged cross-references and the next cursor.
+    pub async fn process(&self, fetched: Fetched) -> Result<StepResult> {
+        let Fetched { cur, path, page } = fetched;
+        let ns = cur.namespace.clone().unwrap_or_default();
+        let page = match page {
             Ok(page) => page,
             Err(e) if e.code == ErrorCode::CursorExpired => return Ok(self.restart_list(cur, path, e)),
             Err(e) if e.code == ErrorCode::NotFound && cur.phase != Phase::Namespaces => {

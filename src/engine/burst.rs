@@ -55,8 +55,18 @@ impl<'e> Burst<'e> {
         self.row.progress.bursts += 1;
         let deadline = self.started + config.burst_length;
 
+        let engine = self.engine;
+        let walker = Walker {
+            client: &engine.client,
+            store: &engine.store,
+            ctx: &engine.ctx,
+            provider: &engine.config.provider_name,
+        };
+        // The next page, fetched while the current one is applied and committed: the
+        // walk's network time overlaps the catalog's and the database's.
+        let mut prefetched = None;
         loop {
-            if self.engine.canceled() {
+            if engine.canceled() {
                 // reset/cancel/close already wrote the provider's state and revoked the lease.
                 self.report.action = "canceled".into();
                 return Ok(self.report);
@@ -65,26 +75,26 @@ impl<'e> Burst<'e> {
             if walk.phase == Phase::Done {
                 return self.finish_cycle(sink).await;
             }
-            let walker = Walker {
-                client: &self.engine.client,
-                store: &self.engine.store,
-                ctx: &self.engine.ctx,
-                provider: &self.row.name,
+            let fetched = match prefetched.take() {
+                Some(f) => f,
+                None => match walker.fetch(&walk).await {
+                    Ok(f) => f,
+                    Err(e) => return self.fail(e).await,
+                },
             };
-            let step = match walker.step(&walk).await {
+            let step = match walker.process(fetched).await {
                 Ok(step) => step,
                 Err(e) => return self.fail(e).await,
             };
-            let count = step.entities.len() as i64;
-            if count > 0 {
-                let mutation = Mutation { added: step.entities, removed: vec![], location_key: self.engine.ctx.location_key.clone() };
-                if let Err(msg) = sink.apply(mutation).await {
-                    let e = Error::new(ErrorCode::Sink, format!("the catalog did not accept the page of GET {}: {msg}", step.path));
-                    return self.fail(e).await;
-                }
-            }
+            // Read ahead only when the burst will go on to that page anyway, so the
+            // requests stay the minimum.
+            let read_ahead = step.then_fail.is_none()
+                && step.next.prefetchable()
+                && (Instant::now() < deadline || !step.next.may_pause());
+
             // The last committed position: a failed commit must resume from here.
             let committed_progress = self.row.progress.clone();
+            let count = step.entities.len() as i64;
             let p = &mut self.row.progress;
             p.pages += step.fetched as i64;
             p.entities += count;
@@ -94,11 +104,31 @@ impl<'e> Burst<'e> {
                 p.cursor_restarts += 1;
             }
             p.phase = step.next.phase.as_str().into();
-            let next = step.next;
+            let next = step.next.clone();
             let may_pause = next.may_pause();
-            self.row.walk = Some(next);
+            self.row.walk = Some(next.clone());
             self.account_time();
-            if let Err(e) = self.engine.store.commit_page(&self.row, &step.commit, self.lease()).await {
+
+            let row = &self.row;
+            let lease = self.lease();
+            let apply_and_commit = async {
+                if count > 0 {
+                    let mutation = Mutation { added: step.entities, removed: vec![], location_key: engine.ctx.location_key.clone() };
+                    sink.apply(mutation).await.map_err(|msg| {
+                        Error::new(ErrorCode::Sink, format!("the catalog did not accept the page of GET {}: {msg}", step.path))
+                    })?;
+                }
+                engine.store.commit_page(row, &step.commit, lease).await
+            };
+            let read_next = async {
+                if read_ahead {
+                    walker.fetch(&next).await.ok()
+                } else {
+                    None
+                }
+            };
+            let (applied, ahead) = tokio::join!(apply_and_commit, read_next);
+            if let Err(e) = applied {
                 // Nothing of the page was recorded (or it is unknown whether it was):
                 // record the failure at the last committed position, so the next burst
                 // repeats the page instead of skipping it.
@@ -106,13 +136,16 @@ impl<'e> Burst<'e> {
                 self.row.progress = committed_progress;
                 return self.fail(e).await;
             }
+            prefetched = ahead;
             self.report.pages += step.fetched as i64;
             self.report.entities += count;
             if let Some(e) = step.then_fail {
                 return self.fail(e).await;
             }
-            let done = self.row.walk.as_ref().is_some_and(|w| w.phase == Phase::Done);
-            if !done && may_pause && Instant::now() >= deadline {
+            let done = next.phase == Phase::Done;
+            // A page already read is processed even past the deadline: dropping it
+            // would cost a request.
+            if !done && may_pause && prefetched.is_none() && Instant::now() >= deadline {
                 return self.pause().await;
             }
         }
