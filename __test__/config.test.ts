@@ -1,0 +1,195 @@
+// Config reading, state database derivation, and start-up failures on bad config.
+import { ConfigReader } from '@backstage/config';
+import type { JsonObject } from '@backstage/types';
+import { readOpenChoreoIncrementalConfig, toEngineOptions, DEFAULTS } from '../js/src/config';
+import { resolveStateDatabase, redactUrls } from '../js/src/database';
+import { startupFailure } from './support/backend';
+import * as path from 'node:path';
+
+const noDb = { getClient: jest.fn(async () => ({}) as never) };
+
+function read(openchoreo: JsonObject, warn = jest.fn()) {
+  return readOpenChoreoIncrementalConfig(new ConfigReader({ openchoreo }), { warn });
+}
+
+describe('readOpenChoreoIncrementalConfig', () => {
+  it('applies the documented defaults', () => {
+    const o = read({ baseUrl: 'http://oc:8080' });
+    expect(o).toEqual({
+      providerName: 'OpenChoreoEntityProvider',
+      baseUrl: 'http://oc:8080',
+      token: undefined,
+      defaultOwner: 'group:default/openchoreo-users',
+      burstLength: 10,
+      burstInterval: 30,
+      restLength: 30,
+      chunkSize: 50,
+      backoff: [60, 300, 1800, 10800],
+      rejectRemovalsAbovePercentage: undefined,
+      rejectEmptySourceCollections: true,
+      requestTimeout: undefined,
+      databaseUrl: undefined,
+    });
+    expect(DEFAULTS.backoff).toEqual([60, 300, 1800, 10800]);
+  });
+
+  it('maps every key to the engine options', () => {
+    const o = read({
+      baseUrl: 'https://oc.example/api/v1',
+      token: 'tok',
+      defaultOwner: 'platform-team',
+      incremental: {
+        burstLength: 3,
+        burstInterval: 7,
+        restLength: 0.5,
+        chunkSize: 20,
+        backoff: [5, 10],
+        rejectRemovalsAbovePercentage: 25,
+        rejectEmptySourceCollections: false,
+        requestTimeout: 12,
+        providerName: 'oc-prod',
+        database: { url: 'sqlite::memory:' },
+      },
+    });
+    expect(toEngineOptions(o, 'sqlite::memory:')).toEqual({
+      providerName: 'oc-prod',
+      baseUrl: 'https://oc.example/api/v1',
+      token: 'tok',
+      defaultOwner: 'group:default/platform-team',
+      databaseUrl: 'sqlite::memory:',
+      chunkSize: 20,
+      burstLengthSeconds: 3,
+      burstIntervalSeconds: 7,
+      restLengthMinutes: 0.5,
+      backoffSeconds: [5, 10],
+      rejectRemovalsAbovePercentage: 25,
+      rejectEmptySourceCollections: false,
+      requestTimeoutSeconds: 12,
+    });
+    expect(o.databaseUrl).toBe('sqlite::memory:');
+  });
+
+  it('keeps a full owner ref as written', () => {
+    expect(read({ baseUrl: 'http://x', defaultOwner: 'group:platform/admins' }).defaultOwner).toBe('group:platform/admins');
+    expect(read({ baseUrl: 'http://x', defaultOwner: 'platform/admins' }).defaultOwner).toBe('group:platform/admins');
+  });
+
+  it('clamps chunkSize above 100 with a warning', () => {
+    const warn = jest.fn();
+    expect(read({ baseUrl: 'http://x', incremental: { chunkSize: 512 } }, warn).chunkSize).toBe(100);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('openchoreo.incremental.chunkSize 512'));
+  });
+
+  it.each([
+    [{}, /openchoreo\.baseUrl/],
+    [{ baseUrl: 'oc.example' }, /openchoreo\.baseUrl must be an http:\/\/ or https:\/\/ URL, got "oc\.example"/],
+    [{ baseUrl: 'http://x', incremental: { chunkSize: 0 } }, /openchoreo\.incremental\.chunkSize must be a whole number from 1 to 100, got 0/],
+    [{ baseUrl: 'http://x', incremental: { chunkSize: 'many' } }, /openchoreo\.incremental\.chunkSize/],
+    [{ baseUrl: 'http://x', incremental: { burstLength: 0 } }, /openchoreo\.incremental\.burstLength must be a positive number of seconds, got 0/],
+    [{ baseUrl: 'http://x', incremental: { burstInterval: -5 } }, /openchoreo\.incremental\.burstInterval/],
+    [{ baseUrl: 'http://x', incremental: { restLength: -1 } }, /openchoreo\.incremental\.restLength must be a non-negative number of minutes/],
+    [{ baseUrl: 'http://x', incremental: { backoff: [] } }, /openchoreo\.incremental\.backoff must be a non-empty list/],
+    [{ baseUrl: 'http://x', incremental: { backoff: [60, 'x'] } }, /openchoreo\.incremental\.backoff\[1\]/],
+    [{ baseUrl: 'http://x', incremental: { rejectRemovalsAbovePercentage: 101 } }, /rejectRemovalsAbovePercentage must be a number from 0 to 100, got 101/],
+    [{ baseUrl: 'http://x', incremental: { rejectEmptySourceCollections: 'maybe' } }, /openchoreo\.incremental\.rejectEmptySourceCollections/],
+  ])('rejects %j naming the key', (openchoreo, message) => {
+    expect(() => read(openchoreo)).toThrow(message);
+  });
+});
+
+describe('resolveStateDatabase', () => {
+  const resolve = (database: JsonObject, explicit?: string) =>
+    resolveStateDatabase(new ConfigReader({ backend: { database } }), noDb, explicit);
+
+  it('prefers openchoreo.incremental.database.url, redacted for logs', async () => {
+    const db = await resolve({ client: 'pg', connection: 'postgres://u:pw@h/x' }, 'postgres://me:secret@db:5432/state');
+    expect(db.url).toBe('postgres://me:secret@db:5432/state');
+    expect(db.redacted).toBe('postgres://***@db:5432/state');
+  });
+
+  it('uses memory without backend.database', async () => {
+    const db = await resolveStateDatabase(new ConfigReader({}), noDb);
+    expect(db.url).toBe('sqlite::memory:');
+  });
+
+  it('pg (object): the catalog plugin database, after Backstage created it', async () => {
+    const getClient = jest.fn(async () => ({}) as never);
+    const db = await resolveStateDatabaseWith(getClient, {
+      client: 'pg',
+      connection: { host: 'db.internal', port: 5433, user: 'backstage', password: 'p@ss/word', database: 'ignored' },
+    });
+    expect(getClient).toHaveBeenCalled();
+    expect(db.url).toBe('postgres://backstage:p%40ss%2Fword@db.internal:5433/backstage_plugin_catalog');
+    expect(db.redacted).toBe('postgres://***@db.internal:5433/backstage_plugin_catalog');
+    expect(db.redacted).not.toContain('word');
+  });
+
+  it('pg (string), prefix, per-plugin database and ssl', async () => {
+    expect((await resolve({ client: 'pg', connection: 'postgresql://u:p@h:5432/main', prefix: 'bs_' })).url).toBe(
+      'postgres://u:p@h:5432/bs_catalog',
+    );
+    expect(
+      (await resolve({
+        client: 'pg',
+        connection: { host: 'h', user: 'u', password: 'p', ssl: { rejectUnauthorized: false } },
+        plugin: { catalog: { connection: { database: 'catalog_db' } } },
+      })).url,
+    ).toBe('postgres://u:p@h/catalog_db?sslmode=require');
+  });
+
+  it('pg with pluginDivisionMode: schema uses the catalog schema of the configured database', async () => {
+    const db = await resolve({
+      client: 'pg',
+      pluginDivisionMode: 'schema',
+      connection: { host: 'h', port: 5432, user: 'u', password: 'p', database: 'backstage' },
+    });
+    expect(db.url).toBe('postgres://u:p@h:5432/backstage?options%5Bsearch_path%5D=catalog');
+  });
+
+  it('sqlite :memory: stays in memory', async () => {
+    expect((await resolve({ client: 'better-sqlite3', connection: ':memory:' })).url).toBe('sqlite::memory:');
+  });
+
+  it('sqlite directory or file: a SEPARATE file next to the catalog one', async () => {
+    const dir = await resolve({ client: 'better-sqlite3', connection: { directory: '/var/lib/backstage' } });
+    expect(dir.url).toBe('sqlite:///var/lib/backstage/openchoreo-incremental.sqlite');
+    const file = await resolve({
+      client: 'better-sqlite3',
+      connection: { directory: '/var/lib/backstage' },
+      plugin: { catalog: { connection: { filename: 'data/catalog.db' } } },
+    });
+    expect(file.url).toBe(`sqlite://${path.resolve('/var/lib/backstage/data/openchoreo-incremental.sqlite')}`);
+    expect(file.url).not.toContain('catalog.db');
+  });
+
+  it('refuses an unsupported client naming the keys', async () => {
+    await expect(resolve({ client: 'mysql2', connection: {} })).rejects.toThrow(
+      /backend\.database\.client 'mysql2'.*openchoreo\.incremental\.database\.url/,
+    );
+  });
+
+  it('redacts every URL credential in a text', () => {
+    expect(redactUrls('a postgres://u:p@h/x and https://tok@api/y')).toBe('a postgres://***@h/x and https://***@api/y');
+  });
+
+  async function resolveStateDatabaseWith(getClient: jest.Mock, database: JsonObject) {
+    return resolveStateDatabase(new ConfigReader({ backend: { database } }), { getClient });
+  }
+});
+
+describe('start-up with bad config', () => {
+  it.each([
+    [{ openchoreo: { incremental: {} } }, 'openchoreo.baseUrl'],
+    [{ openchoreo: { baseUrl: 'http://127.0.0.1:9', incremental: { chunkSize: 0 } } }, 'openchoreo.incremental.chunkSize'],
+    [{ openchoreo: { baseUrl: 'http://127.0.0.1:9', incremental: { burstLength: 'soon' } } }, 'openchoreo.incremental.burstLength'],
+    // Checked by the engine itself (INVALID_CONFIG from open).
+    [
+      { openchoreo: { baseUrl: 'http://127.0.0.1:9', incremental: { database: { url: 'mysql://app:pw-123@db/x' } } } },
+      'openchoreo.incremental.database.url',
+    ],
+  ])('%j fails naming %s', async (config, key) => {
+    const message = await startupFailure(config);
+    expect(message).toContain(key);
+    expect(message).not.toContain('pw-123');
+  });
+});

@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const MOCK_BIN = path.join(ROOT, 'target', 'release', 'mock-openchoreo');
+
+export interface MockSummary {
+  namespaces: number;
+  projects: number;
+  components: number;
+  workloads: number;
+  endpoints: number;
+  endpointsWithSchema: number;
+}
+
+/** The stand-in OpenChoreo API (`mock-openchoreo`), run as a child process. */
+export class MockOpenChoreo {
+  private constructor(private readonly child: ChildProcess, readonly url: string) {}
+
+  /** Starts `mock-openchoreo --port 0 ...args` and waits for its "listening" line. */
+  static async start(args: string[] = [], timeoutMs = 15000): Promise<MockOpenChoreo> {
+    const child = spawn(MOCK_BIN, ['--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', d => {
+      stderr += d.toString();
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`mock-openchoreo did not start within ${timeoutMs} ms: ${stderr}`));
+      }, timeoutMs);
+      child.stdout!.on('data', d => {
+        out += d.toString();
+        const m = out.match(/listening on (http:\/\/\S+)/);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      child.once('exit', code => {
+        clearTimeout(timer);
+        reject(new Error(`mock-openchoreo exited (${code}) before listening: ${stderr}`));
+      });
+    });
+    child.stdout!.resume();
+    return new MockOpenChoreo(child, url);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>(resolve => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private async admin<T>(method: string, p: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.url}/admin${p}`, {
+      method,
+      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`mock admin ${method} ${p}: ${res.status} ${await res.text()}`);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  summary(): Promise<MockSummary> {
+    return this.admin('GET', '/summary');
+  }
+
+  namespaces(): Promise<string[]> {
+    return this.admin('GET', '/namespaces');
+  }
+
+  names(ns: string, kind: 'projects' | 'components' | 'workloads'): Promise<string[]> {
+    return this.admin('GET', `/namespaces/${encodeURIComponent(ns)}/${kind}`);
+  }
+
+  deleteComponent(ns: string, name: string): Promise<unknown> {
+    return this.admin('DELETE', `/namespaces/${encodeURIComponent(ns)}/components/${encodeURIComponent(name)}`);
+  }
+
+  putFaults(faults: Record<string, unknown>): Promise<unknown> {
+    return this.admin('PUT', '/faults', faults);
+  }
+}

@@ -1,0 +1,52 @@
+export interface Config {
+  /** OpenChoreo connection and incremental ingestion settings. */
+  openchoreo?: {
+    /**
+     * OpenChoreo API root, e.g. http://localhost:8080 (a trailing /api/v1 is accepted).
+     */
+    baseUrl: string;
+    /**
+     * Static bearer token sent to the OpenChoreo API.
+     * @visibility secret
+     */
+    token?: string;
+    /**
+     * Owner of entities whose OpenChoreo resource has no backstage.io/owner annotation:
+     * a group name (becomes group:default/<name>) or a full entity ref.
+     * Default: openchoreo-users.
+     */
+    defaultOwner?: string;
+    /** Incremental ingestion (this module). */
+    incremental?: {
+      /** Seconds one burst keeps fetching pages. Default 10. */
+      burstLength?: number;
+      /** Seconds between bursts while a cycle is in progress. Default 30. */
+      burstInterval?: number;
+      /** Minutes of rest after a completed cycle. Default 30. */
+      restLength?: number;
+      /** Items per OpenChoreo request (1..100; larger values are clamped to 100). Default 50. */
+      chunkSize?: number;
+      /** Seconds to wait after the 1st, 2nd, ... consecutive failure; the last repeats. Default [60, 300, 1800, 10800]. */
+      backoff?: number[];
+      /** Refuse a cycle's removals when they exceed this percentage (0..100) of the owned entities. */
+      rejectRemovalsAbovePercentage?: number;
+      /** Refuse a cycle's removals when the cycle saw no entity at all. Default true. */
+      rejectEmptySourceCollections?: boolean;
+      /** Seconds before one OpenChoreo request times out. Default 30. */
+      requestTimeout?: number;
+      /**
+       * Provider name: the ownership key of the entities in the catalog.
+       * Default OpenChoreoEntityProvider (the legacy provider's name, for a clean switch).
+       */
+      providerName?: string;
+      /** The engine's state database. Default: derived from backend.database. */
+      database?: {
+        /**
+         * sqlite:///path/to/file.sqlite, sqlite::memory: or postgres://user:password@host:port/db
+         * @visibility secret
+         */
+        url?: string;
+      };
+    };
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * Incremental ingestion of OpenChoreo resources into the Backstage catalog: a Rust engine
+ * (napi-rs addon) behind a catalog backend module.
+ *
+ * @packageDocumentation
+ */
+import { catalogModuleOpenChoreoIncremental } from './module';
+
+export default catalogModuleOpenChoreoIncremental;
+export { catalogModuleOpenChoreoIncremental };
+export {
+  OpenChoreoIncrementalEntityProvider,
+  type OpenChoreoIncrementalEntityProviderOptions,
+  type RefreshResult,
+} from './provider';
+export {
+  readOpenChoreoIncrementalConfig,
+  toEngineOptions,
+  ownerRef,
+  DEFAULTS,
+  DEFAULT_PROVIDER_NAME,
+  MAX_CHUNK_SIZE,
+  type OpenChoreoIncrementalOptions,
+} from './config';
+export { resolveStateDatabase, redactUrls, SQLITE_FILENAME, type StateDatabase } from './database';
+export { createRouter, type RouterOptions } from './router';
+export { forwardEngineLogs } from './logging';
+export {
+  IngestionEngine,
+  type EngineOptions,
+  type TickReport,
+  type ProviderStatus,
+  type CycleProgress,
+  type ItemError,
+  type RejectedRemoval,
+  type CompletedCycle,
+  type EngineErrorCode,
+} from './native';

@@ -1,0 +1,174 @@
+import type { LoggerService, SchedulerService } from '@backstage/backend-plugin-api';
+import type { EntityProvider, EntityProviderConnection } from '@backstage/plugin-catalog-node';
+import { IngestionEngine, errorCode, errorMessage, type ProviderStatus, type TickReport } from './native';
+import { IngestionMetrics } from './metrics';
+
+export interface OpenChoreoIncrementalEntityProviderOptions {
+  engine: IngestionEngine;
+  scheduler: SchedulerService;
+  logger: LoggerService;
+  /** Seconds a burst lasts (the task timeout is this plus 60 s). */
+  burstLength: number;
+  /** Seconds between scheduler runs (the task frequency). */
+  burstInterval: number;
+  metrics?: IngestionMetrics;
+}
+
+/** The outcome of a manual refresh. */
+export interface RefreshResult {
+  /** false when the task was already running: the running burst continues the cycle. */
+  triggered: boolean;
+}
+
+/**
+ * The catalog entity provider: a Backstage scheduler task per provider calls the engine's
+ * `tick`, which bursts when the persisted state says one is due and hands each page to
+ * the catalog as a `delta` mutation. The scheduler's lock keeps one replica bursting at a
+ * time; the engine's database lease still guards a manual refresh.
+ */
+export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
+  readonly engine: IngestionEngine;
+  private readonly scheduler: SchedulerService;
+  private readonly logger: LoggerService;
+  private readonly burstLength: number;
+  private readonly burstInterval: number;
+  private readonly metrics?: IngestionMetrics;
+  private connection?: EntityProviderConnection;
+  private inFlight?: Promise<unknown>;
+  private stopping = false;
+  private closed = false;
+
+  constructor(options: OpenChoreoIncrementalEntityProviderOptions) {
+    this.engine = options.engine;
+    this.scheduler = options.scheduler;
+    this.logger = options.logger;
+    this.burstLength = options.burstLength;
+    this.burstInterval = options.burstInterval;
+    this.metrics = options.metrics;
+  }
+
+  getProviderName(): string {
+    return this.engine.providerName;
+  }
+
+  /** The Backstage scheduler task of this provider. */
+  get taskId(): string {
+    return `openchoreo-incremental:${this.getProviderName()}`;
+  }
+
+  async connect(connection: EntityProviderConnection): Promise<void> {
+    this.connection = connection;
+    // Report a server that is not a current OpenChoreo API early; never block start-up.
+    this.engine.probe().catch(e => {
+      this.logger.error(`OpenChoreo API check failed for provider ${this.getProviderName()}: ${errorMessage(e)}`, {
+        code: errorCode(e),
+      });
+    });
+    await this.scheduler.scheduleTask({
+      id: this.taskId,
+      frequency: { seconds: this.burstInterval },
+      timeout: { seconds: this.burstLength + 60 },
+      fn: async () => {
+        await this.tick();
+      },
+    });
+  }
+
+  /**
+   * One scheduler run: a burst when one is due. Failures are logged (the engine backs off
+   * by itself) and do not reject.
+   */
+  async tick(): Promise<TickReport | undefined> {
+    const connection = this.connection;
+    if (!connection || this.stopping) return undefined;
+    const name = this.getProviderName();
+    const run = this.engine.tick(async json => {
+      await connection.applyMutation(JSON.parse(json));
+    });
+    this.inFlight = run.catch(() => undefined);
+    try {
+      const report = await run;
+      this.metrics?.recordTick(name, report);
+      if (report.action === 'failed') {
+        this.logger.warn(`OpenChoreo ingestion burst of ${name} failed: ${report.error ?? 'unknown error'}`, {
+          nextActionAt: new Date(report.nextActionAt).toISOString(),
+        });
+      } else if (report.action === 'burst') {
+        const message = report.cycleCompleted
+          ? `OpenChoreo ingestion cycle of ${name} completed`
+          : `OpenChoreo ingestion burst of ${name}`;
+        this.logger.info(message, {
+          pages: report.pages,
+          entities: report.entities,
+          removed: report.removed,
+          nextActionAt: new Date(report.nextActionAt).toISOString(),
+        });
+      }
+      await this.refreshStatusMetrics();
+      return report;
+    } catch (e) {
+      const code = errorCode(e);
+      this.metrics?.recordFailure(name, code);
+      if (code !== 'CLOSED') {
+        this.logger.error(`OpenChoreo ingestion tick of ${name} failed: ${errorMessage(e)}`, { code });
+      }
+      return undefined;
+    } finally {
+      this.inFlight = undefined;
+    }
+  }
+
+  private async refreshStatusMetrics(): Promise<void> {
+    if (!this.metrics) return;
+    try {
+      this.metrics.recordStatus(await this.engine.status());
+    } catch {
+      // Metrics are best effort.
+    }
+  }
+
+  status(): Promise<ProviderStatus> {
+    return this.engine.status();
+  }
+
+  reset(): Promise<void> {
+    return this.engine.reset();
+  }
+
+  cancel(): Promise<void> {
+    return this.engine.cancel();
+  }
+
+  /** Makes the next action due now and runs the scheduler task at once. */
+  async refresh(): Promise<RefreshResult> {
+    await this.engine.refresh();
+    try {
+      await this.scheduler.triggerTask(this.taskId);
+      return { triggered: true };
+    } catch (e) {
+      if ((e as { name?: string })?.name === 'ConflictError') {
+        return { triggered: false };
+      }
+      throw e;
+    }
+  }
+
+  /** Stops ticking, lets a running burst finish its page (bounded), closes the engine. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopping = true;
+    const running = this.inFlight;
+    if (running) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        running,
+        new Promise(resolve => {
+          timer = setTimeout(resolve, (this.burstLength + 5) * 1000);
+        }),
+      ]);
+      if (timer) clearTimeout(timer);
+    }
+    await this.engine.close();
+  }
+}

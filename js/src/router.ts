@@ -1,0 +1,204 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { HttpAuthService, LoggerService, PermissionsService } from '@backstage/backend-plugin-api';
+import { AuthorizeResult, type BasicPermission } from '@backstage/plugin-permission-common';
+import {
+  catalogIngestionManagePermission,
+  catalogIngestionReadPermission,
+} from '@backstage/plugin-catalog-common/alpha';
+import type { OpenChoreoIncrementalEntityProvider } from './provider';
+import type { OpenChoreoIncrementalOptions } from './config';
+import { redactUrls } from './database';
+import { errorCode, errorMessage } from './native';
+
+export interface RouterOptions {
+  providers: ReadonlyMap<string, { provider: OpenChoreoIncrementalEntityProvider; options: OpenChoreoIncrementalOptions }>;
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  logger: LoggerService;
+}
+
+/** The path the module opens to unauthenticated callers (`httpRouter.addAuthPolicy`). */
+export const HEALTH_PATH = '/incremental/health';
+
+class HttpError extends Error {
+  constructor(readonly status: number, name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+const STATUS_BY_NAME: Record<string, number> = {
+  InputError: 400,
+  AuthenticationError: 401,
+  NotAllowedError: 403,
+  NotFoundError: 404,
+  ConflictError: 409,
+};
+
+const STATUS_BY_CODE: Record<string, number> = {
+  LOCKED: 409,
+  CLOSED: 503,
+  DATABASE: 503,
+};
+
+/**
+ * Management routes, mounted by the catalog's httpRouter under `/api/catalog`.
+ * Reads need `catalog.ingestion.read`, writes `catalog.ingestion.manage`.
+ */
+export function createRouter(options: RouterOptions): express.Router {
+  const { providers, httpAuth, permissions, logger } = options;
+  const secrets = [...providers.values()].map(p => p.options.token).filter((t): t is string => !!t);
+  const scrub = (text: string) => secrets.reduce((acc, s) => acc.split(s).join('***'), redactUrls(text));
+
+  const router = express.Router();
+
+  const authorize = async (req: Request, permission: BasicPermission) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const [decision] = await permissions.authorize([{ permission }], { credentials });
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new HttpError(403, 'NotAllowedError', `Missing permission ${permission.name}`);
+    }
+  };
+
+  const lookup = (req: Request) => {
+    const name = req.params.name;
+    const entry = providers.get(name);
+    if (!entry) {
+      throw new HttpError(
+        404,
+        'NotFoundError',
+        `No incremental provider named '${name}'; known: ${[...providers.keys()].join(', ') || 'none'}`,
+      );
+    }
+    return entry;
+  };
+
+  type Handler = (req: Request, res: Response) => Promise<void>;
+  const route = (permission: BasicPermission | undefined, handler: Handler) =>
+    (req: Request, res: Response, next: NextFunction) => {
+      (async () => {
+        if (permission) await authorize(req, permission);
+        await handler(req, res);
+      })().catch(next);
+    };
+
+  router.get(
+    HEALTH_PATH,
+    route(undefined, async (_req, res) => {
+      // Open to anyone: names and states only, no error text.
+      const states = await Promise.all(
+        [...providers.entries()].map(async ([name, { provider }]) => {
+          try {
+            const s = await provider.status();
+            return { name, healthy: s.attempts === 0, currentAction: s.currentAction, attempts: s.attempts };
+          } catch (e) {
+            return { name, healthy: false, currentAction: 'unknown', error: errorCode(e) ?? 'UNKNOWN' };
+          }
+        }),
+      );
+      const healthy = states.every(s => s.healthy);
+      res.status(healthy ? 200 : 503).json({ healthy, providers: states });
+    }),
+  );
+
+  router.get(
+    '/incremental/providers',
+    route(catalogIngestionReadPermission, async (_req, res) => {
+      const list = await Promise.all(
+        [...providers.entries()].map(async ([name, { provider }]) => ({
+          name,
+          taskId: provider.taskId,
+          status: await provider.status(),
+        })),
+      );
+      res.json({ providers: list });
+    }),
+  );
+
+  router.get(
+    '/incremental/providers/:name',
+    route(catalogIngestionReadPermission, async (req, res) => {
+      const { provider, options: o } = lookup(req);
+      res.json({
+        name: provider.getProviderName(),
+        taskId: provider.taskId,
+        config: {
+          baseUrl: redactUrls(o.baseUrl),
+          defaultOwner: o.defaultOwner,
+          burstLength: o.burstLength,
+          burstInterval: o.burstInterval,
+          restLength: o.restLength,
+          chunkSize: o.chunkSize,
+          backoff: o.backoff,
+          rejectRemovalsAbovePercentage: o.rejectRemovalsAbovePercentage ?? null,
+          rejectEmptySourceCollections: o.rejectEmptySourceCollections,
+        },
+        status: await provider.status(),
+      });
+    }),
+  );
+
+  router.get(
+    '/incremental/providers/:name/status',
+    route(catalogIngestionReadPermission, async (req, res) => {
+      res.json(await lookup(req).provider.status());
+    }),
+  );
+
+  router.post(
+    '/incremental/providers/:name/reset',
+    route(catalogIngestionManagePermission, async (req, res) => {
+      const { provider } = lookup(req);
+      await provider.reset();
+      logger.info(`OpenChoreo ingestion of ${provider.getProviderName()} was reset`);
+      res.json({ provider: provider.getProviderName(), action: 'reset' });
+    }),
+  );
+
+  const refresh: Handler = async (req, res) => {
+    const { provider } = lookup(req);
+    const { triggered } = await provider.refresh();
+    logger.info(`OpenChoreo ingestion of ${provider.getProviderName()} was triggered`, { triggered });
+    res.json({ provider: provider.getProviderName(), action: 'refresh', triggered });
+  };
+  router.post('/incremental/providers/:name/refresh', route(catalogIngestionManagePermission, refresh));
+  router.post('/incremental/providers/:name/trigger', route(catalogIngestionManagePermission, refresh));
+
+  router.post(
+    '/incremental/providers/:name/cancel',
+    route(catalogIngestionManagePermission, async (req, res) => {
+      const { provider } = lookup(req);
+      await provider.cancel();
+      logger.info(`OpenChoreo ingestion of ${provider.getProviderName()} was cancelled`);
+      res.json({ provider: provider.getProviderName(), action: 'cancel' });
+    }),
+  );
+
+  // Errors as JSON, in Backstage's shape, never carrying the token or a DB password.
+  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const name = (err as { name?: unknown })?.name;
+    const code = errorCode(err);
+    let status = err instanceof HttpError ? err.status : undefined;
+    status ??= typeof name === 'string' ? STATUS_BY_NAME[name] : undefined;
+    status ??= code ? STATUS_BY_CODE[code] ?? 500 : 500;
+    const message = scrub(errorMessage(err));
+    if (status >= 500) {
+      logger.error(`OpenChoreo ingestion route ${req.method} ${req.path} failed: ${message}`, { code });
+    }
+    res.status(status).json({
+      error: {
+        name: typeof name === 'string' && name !== 'Error' ? name : code ? 'EngineError' : 'Error',
+        message,
+        ...(code ? { code } : {}),
+      },
+      request: { method: req.method, url: req.originalUrl },
+      response: { statusCode: status },
+    });
+  });
+
+  return router;
+}
