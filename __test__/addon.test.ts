@@ -1,5 +1,6 @@
 // The napi binding on its own: error codes, the sink, status, the logger bridge.
 import { IngestionEngine, setLogger, type TickReport } from '../js/src/native';
+import { forwardEngineLogs } from '../js/src/logging';
 import { MockOpenChoreo } from './support/mock';
 
 // Native errors are not `instanceof Error` under jest (another realm): assert on code/message.
@@ -127,6 +128,32 @@ describe('IngestionEngine (native addon)', () => {
     expect(opened!.level).toBe('info');
     expect(typeof opened!.message).toBe('string');
     expect(String(opened!.fields.target)).toMatch(/^openchoreo_incremental/);
+    setLogger(() => {}, 'error');
+  });
+
+  it('routes engine logs to a Backstage LoggerService with their fields', async () => {
+    const calls: Array<[string, string, Record<string, unknown>]> = [];
+    const record = (level: string) => (message: string, meta?: Record<string, unknown>) => {
+      calls.push([level, message, meta ?? {}]);
+    };
+    const logger = {
+      error: record('error'),
+      warn: record('warn'),
+      info: record('info'),
+      debug: record('debug'),
+      child: () => logger,
+    };
+    expect(forwardEngineLogs(logger as never, 'info')).toBe(true);
+    const engine = await IngestionEngine.open({ baseUrl: mock.url, providerName: 'routed-provider' });
+    await engine.close();
+    const deadline = Date.now() + 5000;
+    while (!calls.some(c => c[2].provider === 'routed-provider') && Date.now() < deadline) {
+      await new Promise(r => setTimeout(r, 20));
+    }
+    const line = calls.find(c => c[2].provider === 'routed-provider');
+    expect(line?.[0]).toBe('info');
+    expect(String(line?.[2].engineTarget)).toMatch(/^openchoreo_incremental/);
+    expect(calls.every(c => c[0] !== 'debug')).toBe(true);
     setLogger(() => {}, 'error');
   });
 

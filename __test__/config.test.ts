@@ -5,6 +5,8 @@ import { readOpenChoreoIncrementalConfig, toEngineOptions, DEFAULTS } from '../j
 import { resolveStateDatabase, redactUrls } from '../js/src/database';
 import { startupFailure } from './support/backend';
 import * as path from 'node:path';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const noDb = { getClient: jest.fn(async () => ({}) as never) };
 
@@ -191,5 +193,31 @@ describe('start-up with bad config', () => {
     const message = await startupFailure(config);
     expect(message).toContain(key);
     expect(message).not.toContain('pw-123');
+  });
+});
+
+describe('start-up against a server that is not OpenChoreo', () => {
+  let server: http.Server;
+  let url: string;
+
+  beforeAll(async () => {
+    server = http.createServer((_req, res) => {
+      // JSON, but not the cursor-paginated envelope.
+      res.setHeader('content-type', 'application/json');
+      res.end('[]');
+    });
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise(resolve => server.close(resolve));
+  });
+
+  it('refuses to start, naming openchoreo.baseUrl and the URL', async () => {
+    const message = await startupFailure({ openchoreo: { baseUrl: url } });
+    expect(message).toContain('openchoreo.baseUrl');
+    expect(message).toContain(url);
+    expect(message).toMatch(/not a current \(cursor-paginated\) OpenChoreo API/);
   });
 });

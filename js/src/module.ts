@@ -1,7 +1,7 @@
-import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
+import { coreServices, createBackendModule, type LoggerService } from '@backstage/backend-plugin-api';
 import * as catalogNode from '@backstage/plugin-catalog-node';
 import { readOpenChoreoIncrementalConfig, toEngineOptions, type OpenChoreoIncrementalOptions } from './config';
-import { resolveStateDatabase } from './database';
+import { redactUrls, resolveStateDatabase } from './database';
 import { forwardEngineLogs } from './logging';
 import { IngestionMetrics } from './metrics';
 import { IngestionEngine, errorCode, errorMessage } from './native';
@@ -10,6 +10,44 @@ import { createRouter, HEALTH_PATH } from './router';
 
 // CommonJS interop: take the extension point from the namespace object.
 const { catalogProcessingExtensionPoint } = catalogNode;
+
+/** How long start-up waits for the OpenChoreo API check before going on without it. */
+const PROBE_WAIT_MS = 10_000;
+
+/**
+ * Refuses to start against a server that is not a current, cursor-paginated OpenChoreo
+ * API (`INCOMPATIBLE_SERVER`). Anything else (down, slow, 401, ...) is only reported: the
+ * engine retries and backs off on its own, and Backstage should still start.
+ */
+async function checkServer(engine: IngestionEngine, baseUrl: string, logger: LoggerService): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    engine.probe().then(
+      () => ({ ok: true as const }),
+      (e: unknown) => ({ ok: false as const, e }),
+    ),
+    new Promise<{ ok: 'timeout' }>(resolve => {
+      timer = setTimeout(() => resolve({ ok: 'timeout' }), PROBE_WAIT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (outcome.ok === true) return;
+  if (outcome.ok === 'timeout') {
+    logger.warn(`OpenChoreo API at ${redactUrls(baseUrl)} did not answer within ${PROBE_WAIT_MS / 1000} s; starting anyway`);
+    return;
+  }
+  const code = errorCode(outcome.e);
+  const message = errorMessage(outcome.e);
+  if (code === 'INCOMPATIBLE_SERVER') {
+    await engine.close();
+    const err = new Error(
+      `Invalid config: openchoreo.baseUrl ${redactUrls(baseUrl)} is not a current (cursor-paginated) OpenChoreo API: ${message}`,
+    );
+    (err as Error & { code?: string }).code = code;
+    throw err;
+  }
+  logger.warn(`OpenChoreo API check failed (${code ?? 'error'}): ${message}; the engine will retry`);
+}
 
 /**
  * Incremental ingestion of OpenChoreo resources into the catalog:
@@ -47,8 +85,9 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
           (err as Error & { code?: string }).code = code;
           throw err;
         }
+        await checkServer(engine, options.baseUrl, logger);
         logger.info(`OpenChoreo incremental ingestion of provider ${options.providerName}`, {
-          baseUrl: options.baseUrl,
+          baseUrl: redactUrls(options.baseUrl),
           stateDatabase: stateDb.redacted,
           stateDatabaseSource: stateDb.source,
           burstLength: options.burstLength,

@@ -58,12 +58,6 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
 
   async connect(connection: EntityProviderConnection): Promise<void> {
     this.connection = connection;
-    // Report a server that is not a current OpenChoreo API early; never block start-up.
-    this.engine.probe().catch(e => {
-      this.logger.error(`OpenChoreo API check failed for provider ${this.getProviderName()}: ${errorMessage(e)}`, {
-        code: errorCode(e),
-      });
-    });
     await this.scheduler.scheduleTask({
       id: this.taskId,
       frequency: { seconds: this.burstInterval },

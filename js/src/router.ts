@@ -53,7 +53,10 @@ export function createRouter(options: RouterOptions): express.Router {
   const router = express.Router();
 
   const authorize = async (req: Request, permission: BasicPermission) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    // No principal filter: with auth on, the httpRouter has already refused unauthenticated
+    // callers (401); with `backend.auth.dangerouslyDisableDefaultAuthPolicy` the permission
+    // service decides (allow when permissions are disabled).
+    const credentials = await httpAuth.credentials(req);
     const [decision] = await permissions.authorize([{ permission }], { credentials });
     if (decision.result !== AuthorizeResult.ALLOW) {
       throw new HttpError(403, 'NotAllowedError', `Missing permission ${permission.name}`);
@@ -115,31 +118,9 @@ export function createRouter(options: RouterOptions): express.Router {
     }),
   );
 
+  // `/providers/:name` and `/providers/:name/status`: the status object.
   router.get(
-    '/incremental/providers/:name',
-    route(catalogIngestionReadPermission, async (req, res) => {
-      const { provider, options: o } = lookup(req);
-      res.json({
-        name: provider.getProviderName(),
-        taskId: provider.taskId,
-        config: {
-          baseUrl: redactUrls(o.baseUrl),
-          defaultOwner: o.defaultOwner,
-          burstLength: o.burstLength,
-          burstInterval: o.burstInterval,
-          restLength: o.restLength,
-          chunkSize: o.chunkSize,
-          backoff: o.backoff,
-          rejectRemovalsAbovePercentage: o.rejectRemovalsAbovePercentage ?? null,
-          rejectEmptySourceCollections: o.rejectEmptySourceCollections,
-        },
-        status: await provider.status(),
-      });
-    }),
-  );
-
-  router.get(
-    '/incremental/providers/:name/status',
+    ['/incremental/providers/:name', '/incremental/providers/:name/status'],
     route(catalogIngestionReadPermission, async (req, res) => {
       res.json(await lookup(req).provider.status());
     }),

@@ -24,15 +24,8 @@ pub struct TickReport {
 
 impl From<CoreTickReport> for TickReport {
     fn from(r: CoreTickReport) -> Self {
-        TickReport {
-            action: r.action,
-            pages: r.pages,
-            entities: r.entities,
-            cycle_completed: r.cycle_completed,
-            removed: r.removed,
-            next_action_at: r.next_action_at,
-            error: r.error,
-        }
+        let CoreTickReport { action, pages, entities, cycle_completed, removed, next_action_at, error } = r;
+        TickReport { action, pages, entities, cycle_completed, removed, next_action_at, error }
     }
 }
 
@@ -119,71 +112,98 @@ pub struct CompletedCycle {
     pub pages: i64,
 }
 
+// The conversions destructure the core types exhaustively: a field added in the core is a
+// compile error here until the mirror (and so `index.d.ts`) has it too.
+
 impl From<core::ProviderStatus> for ProviderStatus {
     fn from(s: core::ProviderStatus) -> Self {
+        let core::ProviderStatus {
+            provider,
+            cycle,
+            current_action,
+            current_action_since,
+            next_action,
+            next_action_at,
+            attempts,
+            last_error,
+            progress,
+            item_errors,
+            item_error_count,
+            rejected_removal,
+            last_completed_cycle,
+            owned_entities,
+        } = s;
         ProviderStatus {
-            provider: s.provider,
-            cycle: s.cycle,
-            current_action: s.current_action,
-            current_action_since: s.current_action_since,
-            next_action: s.next_action,
-            next_action_at: s.next_action_at,
-            attempts: s.attempts,
-            last_error: s.last_error,
-            progress: s.progress.into(),
-            item_errors: s.item_errors.into_iter().map(Into::into).collect(),
-            item_error_count: s.item_error_count,
-            rejected_removal: s.rejected_removal.map(Into::into),
-            last_completed_cycle: s.last_completed_cycle.map(Into::into),
-            owned_entities: s.owned_entities,
+            provider,
+            cycle,
+            current_action,
+            current_action_since,
+            next_action,
+            next_action_at,
+            attempts,
+            last_error,
+            progress: progress.into(),
+            item_errors: item_errors.into_iter().map(Into::into).collect(),
+            item_error_count,
+            rejected_removal: rejected_removal.map(Into::into),
+            last_completed_cycle: last_completed_cycle.map(Into::into),
+            owned_entities,
         }
     }
 }
 
 impl From<core::CycleProgress> for CycleProgress {
     fn from(p: core::CycleProgress) -> Self {
+        let core::CycleProgress {
+            phase,
+            namespace_index,
+            namespace_count,
+            current_namespace,
+            pages,
+            entities,
+            requests,
+            cursor_restarts,
+            started_at,
+            entities_per_second,
+            burst_millis,
+            item_errors,
+            bursts,
+        } = p;
         CycleProgress {
-            phase: p.phase,
-            namespace_index: p.namespace_index,
-            namespace_count: p.namespace_count,
-            current_namespace: p.current_namespace,
-            pages: p.pages,
-            entities: p.entities,
-            requests: p.requests,
-            cursor_restarts: p.cursor_restarts,
-            started_at: p.started_at,
-            entities_per_second: p.entities_per_second,
-            burst_millis: p.burst_millis,
-            item_errors: p.item_errors,
-            bursts: p.bursts,
+            phase,
+            namespace_index,
+            namespace_count,
+            current_namespace,
+            pages,
+            entities,
+            requests,
+            cursor_restarts,
+            started_at,
+            entities_per_second,
+            burst_millis,
+            item_errors,
+            bursts,
         }
     }
 }
 
 impl From<core::ItemError> for ItemError {
     fn from(e: core::ItemError) -> Self {
-        ItemError { path: e.path, item: e.item, message: e.message, at: e.at }
+        let core::ItemError { path, item, message, at } = e;
+        ItemError { path, item, message, at }
     }
 }
 
 impl From<core::RejectedRemoval> for RejectedRemoval {
     fn from(r: core::RejectedRemoval) -> Self {
-        RejectedRemoval { cycle: r.cycle, stale: r.stale, owned: r.owned, reason: r.reason, at: r.at }
+        let core::RejectedRemoval { cycle, stale, owned, reason, at } = r;
+        RejectedRemoval { cycle, stale, owned, reason, at }
     }
 }
 
 impl From<core::CompletedCycle> for CompletedCycle {
     fn from(c: core::CompletedCycle) -> Self {
-        CompletedCycle {
-            cycle: c.cycle,
-            started_at: c.started_at,
-            finished_at: c.finished_at,
-            duration_millis: c.duration_millis,
-            entities: c.entities,
-            added: c.added,
-            removed: c.removed,
-            requests: c.requests,
-            pages: c.pages,
-        }
+        let core::CompletedCycle { cycle, started_at, finished_at, duration_millis, entities, added, removed, requests, pages } = c;
+        CompletedCycle { cycle, started_at, finished_at, duration_millis, entities, added, removed, requests, pages }
     }
 }
