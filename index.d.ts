@@ -37,6 +37,15 @@ export declare class IngestionEngine {
   tick(sink: (mutationJson: string) => Promise<void>): Promise<TickReport>
   /** The provider's persisted state. */
   status(): Promise<ProviderStatus>
+  /**
+   * Takes over entity refs (`kind:namespace/name`) that the legacy provider (same
+   * provider name and location key) left in the catalog: refs of the kinds this
+   * module produces (Domain, System, Component, API) become owned as if seen in cycle
+   * 0, so the next completed cycle removes those OpenChoreo no longer has (under the
+   * usual guards). Other kinds and malformed refs are ignored; refs already owned are
+   * left as they are. Resolves with how many refs were new.
+   */
+  adopt(refs: Array<string>): Promise<number>
   /** Forgets the current cycle; the next tick starts a new one from the beginning. */
   reset(): Promise<void>
   /** Makes the next action due now. */

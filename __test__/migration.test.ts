@@ -134,8 +134,93 @@ describe('switching from the legacy provider', () => {
     }
   });
 
-  // The engine's owned-refs table starts empty on a switch: an entity that the legacy
-  // provider emitted but that is already gone from OpenChoreo at switch time is not known
-  // to the engine, so no cycle removes it (it needs an adoption step in the engine).
-  it.todo('removes entities the legacy provider owned that no longer exist in OpenChoreo at switch time');
+  // The engine's owned-refs table starts empty on a switch: before its first cycle the
+  // module adopts the catalog's entities under the provider's location key, so an entity
+  // the legacy provider emitted that is already gone from OpenChoreo is removed too.
+  it('removes entities the legacy provider owned that no longer exist in OpenChoreo at switch time', async () => {
+    // A catalog of its own (the first case left its database behind in `dir`).
+    const database = { client: 'better-sqlite3', connection: { directory: fs.mkdtempSync(path.join(dir, 'adopt-')) } };
+    const legacy = await legacyEntities(mock.url);
+
+    // A component is deleted from OpenChoreo while the legacy provider is still in place:
+    // its entities stay in the catalog until someone removes them.
+    const [ns] = await mock.namespaces();
+    const components = await mock.names(ns, 'components');
+    const gone = components[components.length - 1];
+    await mock.deleteComponent(ns, gone);
+    const currentRefs = (await legacyEntities(mock.url)).map(entityRef).sort();
+    const vanishedRefs = legacy.map(entityRef).filter(r => !currentRefs.includes(r));
+    expect(vanishedRefs).toContain(`component:${ns}/${gone}`.toLowerCase());
+
+    // The legacy provider also emitted kinds this module does not produce, under the same
+    // location key: they must survive the switch.
+    const foreign: CatalogEntity = {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Resource',
+      metadata: {
+        name: 'legacy-dataplane',
+        namespace: 'default',
+        annotations: {
+          'backstage.io/managed-by-location': LOCATION_KEY,
+          'backstage.io/managed-by-origin-location': LOCATION_KEY,
+          [ERA]: 'legacy',
+        },
+      },
+      spec: { type: 'openchoreo-dataplane', owner: 'group:default/openchoreo-users' },
+    };
+    const foreignRef = entityRef(foreign);
+
+    // 1. The legacy provider fills the catalog, the vanished component included.
+    const before = await startCatalog({
+      config: { backend: { database } },
+      withModule: false,
+      features: [legacyModule([...legacy, foreign]) as never],
+    });
+    try {
+      const list = await waitFor('the legacy entities', async () => {
+        const list = await providerEntities(before.server);
+        return list.length === legacy.length + 1 ? list : undefined;
+      });
+      expect(list.map(entityRef)).toEqual(expect.arrayContaining([...vanishedRefs, foreignRef]));
+    } finally {
+      await before.stop();
+    }
+
+    // 2. The same catalog database, this module instead.
+    const after = await startCatalog({ config: { backend: { database }, ...openChoreoConfig(mock.url) } });
+    try {
+      const base = `/api/catalog/incremental/providers/${PROVIDER}`;
+      const status = await waitFor('the first cycle to complete', async () => {
+        const res = await request(after.server).get(`${base}/status`).expect(200);
+        if (res.body.lastCompletedCycle) return res.body;
+        await request(after.server).post(`${base}/refresh`).expect(200);
+        return undefined;
+      });
+      expect(status.lastCompletedCycle.cycle).toBe(1);
+      expect(status.lastCompletedCycle.removed).toBe(vanishedRefs.length);
+      expect(status.rejectedRemoval).toBeNull();
+      expect(status.ownedEntities).toBe(currentRefs.length);
+
+      // The catalog processes the new versions in the background.
+      const expected = [...currentRefs, foreignRef].sort();
+      const isLegacy = (e: CatalogEntity) => e.metadata.annotations?.[ERA] === 'legacy';
+      const list = await waitFor('the catalog to show the new versions', async () => {
+        const list = await providerEntities(after.server);
+        const done =
+          list.length === expected.length && list.every(e => isLegacy(e) === (entityRef(e) === foreignRef));
+        return done ? list : undefined;
+      });
+      const refs = list.map(entityRef).sort();
+      expect(refs).toEqual(expected);
+      for (const r of vanishedRefs) expect(refs).not.toContain(r);
+      // The foreign entity is still the legacy provider's copy; the others are this module's.
+      expect(list.filter(isLegacy).map(entityRef)).toEqual([foreignRef]);
+      for (const e of list) {
+        expect(e.metadata.annotations?.['backstage.io/managed-by-location']).toBe(LOCATION_KEY);
+        expect((e.status?.items ?? []).filter(i => i.level === 'error')).toEqual([]);
+      }
+    } finally {
+      await after.stop();
+    }
+  });
 });

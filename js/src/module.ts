@@ -2,6 +2,7 @@ import { coreServices, createBackendModule, type LoggerService } from '@backstag
 import * as catalogNode from '@backstage/plugin-catalog-node';
 import { readOpenChoreoIncrementalConfig, toEngineOptions, type OpenChoreoIncrementalOptions } from './config';
 import { redactUrls, resolveStateDatabase } from './database';
+import { LegacyAdoption } from './adoption';
 import { forwardEngineLogs } from './logging';
 import { IngestionMetrics } from './metrics';
 import { IngestionEngine, errorCode, errorMessage } from './native';
@@ -9,7 +10,7 @@ import { OpenChoreoIncrementalEntityProvider } from './provider';
 import { createRouter, HEALTH_PATH } from './router';
 
 // CommonJS interop: take the extension point from the namespace object.
-const { catalogProcessingExtensionPoint } = catalogNode;
+const { catalogProcessingExtensionPoint, catalogServiceRef } = catalogNode;
 
 /** How long start-up waits for the OpenChoreo API check before going on without it. */
 const PROBE_WAIT_MS = 10_000;
@@ -68,8 +69,22 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
         permissions: coreServices.permissions,
+        auth: coreServices.auth,
+        catalogService: catalogServiceRef,
       },
-      async init({ catalog, config, logger, scheduler, lifecycle, database, httpRouter, httpAuth, permissions }) {
+      async init({
+        catalog,
+        config,
+        logger,
+        scheduler,
+        lifecycle,
+        database,
+        httpRouter,
+        httpAuth,
+        permissions,
+        auth,
+        catalogService,
+      }) {
         const options = readOpenChoreoIncrementalConfig(config, logger);
         const stateDb = await resolveStateDatabase(config, database, options.databaseUrl);
 
@@ -96,8 +111,18 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
           chunkSize: options.chunkSize,
         });
 
+        // The catalog's router answers only once the plugin has started; a scheduler may
+        // run the first tick before that.
+        let started!: () => void;
+        const ready = new Promise<void>(resolve => {
+          started = resolve;
+        });
+        lifecycle.addStartupHook(() => started());
+        const adoption = new LegacyAdoption({ engine, catalog: catalogService, auth, logger, ready });
+
         const provider = new OpenChoreoIncrementalEntityProvider({
           engine,
+          adoption,
           scheduler,
           logger,
           burstLength: options.burstLength,

@@ -2,6 +2,7 @@ import type { LoggerService, SchedulerService } from '@backstage/backend-plugin-
 import type { EntityProvider, EntityProviderConnection } from '@backstage/plugin-catalog-node';
 import { IngestionEngine, errorCode, errorMessage, type ProviderStatus, type TickReport } from './native';
 import { IngestionMetrics } from './metrics';
+import type { LegacyAdoption } from './adoption';
 
 export interface OpenChoreoIncrementalEntityProviderOptions {
   engine: IngestionEngine;
@@ -12,6 +13,11 @@ export interface OpenChoreoIncrementalEntityProviderOptions {
   /** Seconds between scheduler runs (the task frequency). */
   burstInterval: number;
   metrics?: IngestionMetrics;
+  /**
+   * Adoption of the legacy provider's entities, run before the first tick that bursts
+   * (see `LegacyAdoption`); none when omitted.
+   */
+  adoption?: LegacyAdoption;
 }
 
 /** The outcome of a manual refresh. */
@@ -33,6 +39,7 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
   private readonly burstLength: number;
   private readonly burstInterval: number;
   private readonly metrics?: IngestionMetrics;
+  private readonly adoption?: LegacyAdoption;
   private connection?: EntityProviderConnection;
   private inFlight?: Promise<unknown>;
   private stopping = false;
@@ -45,6 +52,7 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
     this.burstLength = options.burstLength;
     this.burstInterval = options.burstInterval;
     this.metrics = options.metrics;
+    this.adoption = options.adoption;
   }
 
   getProviderName(): string {
@@ -76,6 +84,16 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
     const connection = this.connection;
     if (!connection || this.stopping) return undefined;
     const name = this.getProviderName();
+    if (this.adoption && !this.adoption.done) {
+      // No burst before the legacy provider's entities are adopted (or adoption gave
+      // up): adoption belongs before the first cycle.
+      const adopting = this.adoption.beforeTick();
+      this.inFlight = adopting;
+      const proceed = await adopting.finally(() => {
+        this.inFlight = undefined;
+      });
+      if (!proceed || this.stopping) return undefined;
+    }
     const run = this.engine.tick(async json => {
       await connection.applyMutation(JSON.parse(json));
     });

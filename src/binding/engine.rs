@@ -116,6 +116,17 @@ impl IngestionEngine {
         JsResult(async { self.live()?.status().await.map(ProviderStatus::from) }.await)
     }
 
+    /// Takes over entity refs (`kind:namespace/name`) that the legacy provider (same
+    /// provider name and location key) left in the catalog: refs of the kinds this
+    /// module produces (Domain, System, Component, API) become owned as if seen in cycle
+    /// 0, so the next completed cycle removes those OpenChoreo no longer has (under the
+    /// usual guards). Other kinds and malformed refs are ignored; refs already owned are
+    /// left as they are. Resolves with how many refs were new.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub async fn adopt(&self, refs: Vec<String>) -> JsResult<i64> {
+        JsResult(async { self.live()?.adopt(refs).await.map(|n| i64::try_from(n).unwrap_or(i64::MAX)) }.await)
+    }
+
     /// Forgets the current cycle; the next tick starts a new one from the beginning.
     #[napi(ts_return_type = "Promise<void>")]
     pub async fn reset(&self) -> JsResult<()> {

@@ -2,7 +2,8 @@
 //! one is due, hands each page to a `Sink` and only then commits the page's progress.
 //!
 //! PUBLIC SURFACE (the binding depends on it): `Engine::open`, `probe`, `tick`, `status`,
-//! `reset`, `refresh`, `cancel`, `close`, the `Sink` trait, `Mutation`, `TickReport`.
+//! `adopt`, `owned_count`, `reset`, `refresh`, `cancel`, `close`, the `Sink` trait,
+//! `Mutation`, `TickReport`.
 
 pub mod status;
 
@@ -68,6 +69,23 @@ impl Mutation {
         })
         .expect("entities are JSON values")
     }
+}
+
+/// The kinds of the entities this module produces (`kind` of a ref, lower-cased): the
+/// only ones `Engine::adopt` takes over.
+pub const OWNED_KINDS: [&str; 4] = ["domain", "system", "component", "api"];
+
+/// `r` as the engine stores refs (`kind:namespace/name`, lower-cased; a ref without a
+/// namespace is in `default`), when it is a well-formed ref of a kind in `OWNED_KINDS`.
+fn adoptable_ref(r: &str) -> Option<String> {
+    let r = r.trim().to_lowercase();
+    let (kind, rest) = r.split_once(':')?;
+    if !OWNED_KINDS.contains(&kind) {
+        return None;
+    }
+    let (ns, name) = rest.split_once('/').unwrap_or(("default", rest));
+    let valid = |part: &str| !part.is_empty() && !part.contains([':', '/']) && !part.chars().any(char::is_whitespace);
+    (valid(ns) && valid(name)).then(|| format!("{kind}:{ns}/{name}"))
 }
 
 /// What one `tick` did.
@@ -218,6 +236,38 @@ impl Engine {
             last_completed_cycle: row.last_completed.clone(),
             owned_entities: owned,
         })
+    }
+
+    /// Takes over entity refs that another instance of this provider (the legacy
+    /// provider: same provider name, same location key) left in the catalog, so that
+    /// the next completed cycle removes the ones it does not see, as for any owned ref.
+    ///
+    /// Each ref of a kind this module produces (`OWNED_KINDS`) is recorded as owned and
+    /// seen in cycle 0; a ref the engine already owns is left as it is; refs of other
+    /// kinds (the legacy provider also emitted Environments, Dataplanes, ...) and
+    /// malformed ones are ignored, so they are never removed. The guards apply to the
+    /// removal as usual. Meant for before the first cycle (the module adopts while the
+    /// cycle is 0); idempotent, so an interrupted adoption is simply repeated. Returns
+    /// how many refs were new.
+    pub async fn adopt(&self, refs: Vec<String>) -> Result<u64> {
+        self.check_open()?;
+        let offered = refs.len();
+        let adoptable: Vec<String> = refs.iter().filter_map(|r| adoptable_ref(r)).collect();
+        let adopted = self.store.adopt_refs(&self.config.provider_name, &adoptable).await?;
+        tracing::debug!(
+            provider = %self.config.provider_name,
+            offered,
+            ignored = offered - adoptable.len(),
+            adopted,
+            "adopted entity refs"
+        );
+        Ok(adopted)
+    }
+
+    /// How many entity refs the provider owns (the status' `owned_entities`).
+    pub async fn owned_count(&self) -> Result<i64> {
+        self.check_open()?;
+        self.store.count_owned(&self.config.provider_name).await
     }
 
     /// Forgets the current cycle; the next tick starts a new one from the beginning.

@@ -476,6 +476,37 @@ impl Store {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
+    /// Records refs another instance of this provider (the legacy provider) left in the
+    /// catalog as owned, with `first_seen_cycle = last_seen_cycle = 0`: older than any
+    /// cycle, so the next completed cycle removes those it does not see. A ref already
+    /// owned is left as it is. Returns how many rows were new. Refs are taken as given
+    /// (the engine normalizes and filters them).
+    pub async fn adopt_refs(&self, provider: &str, refs: &[String]) -> Result<u64> {
+        let mut refs: Vec<&String> = refs.iter().collect();
+        refs.sort();
+        refs.dedup();
+        let mut adopted = 0;
+        for chunk in refs.chunks(200) {
+            let mut sql = String::from(
+                "INSERT INTO oc_ingest_entities (provider, entity_ref, first_seen_cycle, last_seen_cycle) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("($1, ${}, 0, 0)", i + 2));
+            }
+            sql.push_str(" ON CONFLICT (provider, entity_ref) DO NOTHING");
+            let mut q = sqlx::query(&sql).bind(provider);
+            for r in chunk {
+                q = q.bind(r.as_str());
+            }
+            let done = q.execute(&self.pool).await.map_err(|e| Error::db("adopting entity refs", e))?;
+            adopted += done.rows_affected();
+        }
+        Ok(adopted)
+    }
+
     /// Forgets refs after the catalog removed them; fenced by the lease.
     pub async fn forget_refs(&self, provider: &str, refs: &[String], lease: (&str, Duration)) -> Result<()> {
         let mut tx = self.begin().await?;
