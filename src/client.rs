@@ -79,16 +79,7 @@ impl Client {
     /// Whether `GET /namespaces/{ns}` finds the namespace: `false` only on the API's own
     /// 404 for it. `ns_segment` is already percent-encoded.
     pub async fn namespace_exists(&self, ns_segment: &str) -> Result<bool> {
-        let url = format!("{}/namespaces/{ns_segment}", self.api_root);
-        let shown = format!("GET {}", redact_url(&url));
-        let mut req = self.http.get(&url);
-        if let Some(t) = &self.token {
-            req = req.header(AUTHORIZATION, format!("Bearer {t}"));
-        }
-        let resp = req.send().await.map_err(|e| transport_error(&shown, e))?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = read_body(resp, &shown).await?;
+        let (shown, status, headers, body) = self.get(&format!("/namespaces/{ns_segment}"), &[]).await?;
         if status.is_success() {
             return Ok(true);
         }
@@ -133,12 +124,24 @@ impl Client {
     }
 
     async fn fetch_once(&self, path: &str, cursor: Option<&str>, limit: u32) -> Result<Page> {
+        let limit = limit.to_string();
+        let mut query = vec![("limit", limit.as_str())];
+        query.extend(cursor.map(|c| ("cursor", c)));
+        let (shown, status, headers, body) = self.get(path, &query).await?;
+        if !status.is_success() {
+            return Err(status_error(&shown, status, &headers, &body, cursor.is_some()));
+        }
+        parse_page(&shown, &body)
+    }
+}
+
+impl Client {
+    /// One authenticated GET below the API root: what is shown of it (credentials
+    /// redacted), and the status, headers and body of the answer.
+    async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<(String, StatusCode, HeaderMap, Vec<u8>)> {
         let url = format!("{}{}", self.api_root, path);
         let shown = format!("GET {}", redact_url(&url));
-        let mut req = self.http.get(&url).query(&[("limit", limit.to_string())]);
-        if let Some(c) = cursor {
-            req = req.query(&[("cursor", c)]);
-        }
+        let mut req = self.http.get(&url).query(query);
         if let Some(t) = &self.token {
             req = req.header(AUTHORIZATION, format!("Bearer {t}"));
         }
@@ -146,10 +149,7 @@ impl Client {
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = read_body(resp, &shown).await?;
-        if !status.is_success() {
-            return Err(status_error(&shown, status, &headers, &body, cursor.is_some()));
-        }
-        parse_page(&shown, &body)
+        Ok((shown, status, headers, body))
     }
 }
 

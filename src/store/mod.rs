@@ -239,19 +239,15 @@ impl Store {
         refs.sort();
         refs.dedup(); // one statement may not touch a row twice (PostgreSQL)
         for chunk in refs.chunks(200) {
-            let mut sql = String::from(
-                "INSERT INTO oc_ingest_entities (provider, entity_ref, first_seen_cycle, last_seen_cycle) VALUES ",
+            let sql = multi_row_upsert(
+                ENTITY_COLUMNS,
+                chunk.len(),
+                3,
+                "(provider, entity_ref) DO UPDATE SET last_seen_cycle = excluded.last_seen_cycle",
             );
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("($1, ${}, $2, $2)", i + 3));
-            }
-            sql.push_str(" ON CONFLICT (provider, entity_ref) DO UPDATE SET last_seen_cycle = excluded.last_seen_cycle");
-            let mut q = sqlx::query(&sql).bind(p).bind(row.cycle);
+            let mut q = sqlx::query(&sql).bind(p);
             for r in chunk {
-                q = q.bind(r.as_str());
+                q = q.bind(r.as_str()).bind(row.cycle).bind(row.cycle);
             }
             q.execute(&mut *tx).await.map_err(|e| Error::db("recording entity refs", e))?;
         }
@@ -487,19 +483,10 @@ impl Store {
         refs.dedup();
         let mut adopted = 0;
         for chunk in refs.chunks(200) {
-            let mut sql = String::from(
-                "INSERT INTO oc_ingest_entities (provider, entity_ref, first_seen_cycle, last_seen_cycle) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("($1, ${}, 0, 0)", i + 2));
-            }
-            sql.push_str(" ON CONFLICT (provider, entity_ref) DO NOTHING");
+            let sql = multi_row_upsert(ENTITY_COLUMNS, chunk.len(), 3, "(provider, entity_ref) DO NOTHING");
             let mut q = sqlx::query(&sql).bind(provider);
             for r in chunk {
-                q = q.bind(r.as_str());
+                q = q.bind(r.as_str()).bind(0_i64).bind(0_i64);
             }
             let done = q.execute(&self.pool).await.map_err(|e| Error::db("adopting entity refs", e))?;
             adopted += done.rows_affected();
@@ -545,6 +532,8 @@ const STAGE_CHUNK: usize = 200;
 
 /// `INSERT INTO <table_cols> VALUES ($1, ...), ... ON CONFLICT <conflict>` for `rows` rows
 /// of `cols` parameters each after the shared `$1` (the provider).
+const ENTITY_COLUMNS: &str = "oc_ingest_entities (provider, entity_ref, first_seen_cycle, last_seen_cycle)";
+
 fn multi_row_upsert(table_cols: &str, rows: usize, cols: usize, conflict: &str) -> String {
     let mut sql = format!("INSERT INTO {table_cols} VALUES ");
     for r in 0..rows {
