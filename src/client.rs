@@ -50,12 +50,16 @@ impl Client {
             .user_agent(concat!("openchoreo-incremental/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::config(format!("could not build the HTTP client: {e}")))?;
+        let token = config.token.clone().filter(|t| !t.is_empty());
         let base = config.base_url.trim().trim_end_matches('/');
         let base = base.strip_suffix("/api/v1").unwrap_or(base);
+        // Credentials in the URL become a Basic `Authorization` header, which would sit in
+        // front of the bearer token: with a token configured, the token alone speaks.
+        let base = if token.is_some() { without_userinfo(base) } else { base.to_string() };
         Ok(Client {
             http,
             api_root: format!("{base}/api/v1"),
-            token: config.token.clone().filter(|t| !t.is_empty()),
+            token,
             page_size: config.page_size(),
             retry_delay: Duration::from_millis(200),
         })
@@ -150,6 +154,20 @@ impl Client {
         let headers = resp.headers().clone();
         let body = read_body(resp, &shown).await?;
         Ok((shown, status, headers, body))
+    }
+}
+
+/// `scheme://user:pass@host/...` -> `scheme://host/...`.
+fn without_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            match rest[..authority_end].rfind('@') {
+                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
     }
 }
 
@@ -299,6 +317,20 @@ fn type_name(v: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_credentials_give_way_to_a_token() {
+        assert_eq!(without_userinfo("http://u:p@h:1/x"), "http://h:1/x");
+        assert_eq!(without_userinfo("https://h"), "https://h");
+        let config = EngineConfig {
+            base_url: "http://u:p@h:1".into(),
+            token: Some("t".into()),
+            ..Default::default()
+        };
+        assert_eq!(Client::new(&config).unwrap().api_root, "http://h:1/api/v1");
+        let config = EngineConfig { token: None, ..config };
+        assert_eq!(Client::new(&config).unwrap().api_root, "http://u:p@h:1/api/v1");
+    }
 
     #[test]
     fn org_era_envelope_is_incompatible() {
