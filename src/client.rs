@@ -87,10 +87,14 @@ impl Client {
         if status.is_success() {
             return Ok(true);
         }
-        match status_error(&shown, status, &headers, &body, false) {
-            e if e.code == ErrorCode::NotFound => Ok(false),
-            e => Err(e),
+        // Only OpenChoreo's own answer counts: its ErrorResponse with code NOT_FOUND. A
+        // gateway's JSON 404 (no route matched) says nothing about the namespace.
+        let api_not_found = status == StatusCode::NOT_FOUND
+            && serde_json::from_slice::<Value>(&body).is_ok_and(|j| j["code"] == "NOT_FOUND");
+        if api_not_found {
+            return Ok(false);
         }
+        Err(self.scrub(status_error(&shown, status, &headers, &body, false)))
     }
 
     async fn fetch_page(&self, path: &str, cursor: Option<&str>, limit: u32) -> Result<Page> {
@@ -117,7 +121,7 @@ impl Client {
                             tokio::time::sleep(delay).await;
                         }
                         _ => {
-                            let mut e = e;
+                            let mut e = self.scrub(e);
                             e.message = format!("{} (after {requests} attempt(s))", e.message);
                             return Err(e);
                         }
@@ -140,6 +144,14 @@ impl Client {
 }
 
 impl Client {
+    /// Removes the token from an error's text: a proxy may echo request headers back.
+    fn scrub(&self, mut e: Error) -> Error {
+        if let Some(t) = &self.token {
+            e.message = e.message.replace(t.as_str(), "***");
+        }
+        e
+    }
+
     /// One authenticated GET below the API root: what is shown of it (credentials
     /// redacted), and the status, headers and body of the answer.
     async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<(String, StatusCode, HeaderMap, Vec<u8>)> {

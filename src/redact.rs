@@ -13,19 +13,32 @@ pub fn redact_urls(text: &str) -> String {
     while let Some(pos) = rest.find("://") {
         let (head, tail) = rest.split_at(pos + 3);
         out.push_str(head);
-        // The authority ends at the first '/', '?', '#' or whitespace.
-        let end = tail
-            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\'')
-            .unwrap_or(tail.len());
+        // Up to the end of the word: a password with a raw '@' or '/' (not
+        // percent-encoded) still ends at the last '@'. Over-redacting is the safe side.
+        let end = tail.find(|c: char| c.is_whitespace() || c == '"' || c == '\'').unwrap_or(tail.len());
         let authority = &tail[..end];
         match authority.rfind('@') {
             Some(at) => {
                 out.push_str("***@");
-                out.push_str(&authority[at + 1..]);
+                out.push_str(&redact_password_param(&authority[at + 1..]));
             }
-            None => out.push_str(authority),
+            None => out.push_str(&redact_password_param(authority)),
         }
         rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `...?password=secret&x=1` -> `...?password=***&x=1` (sqlx accepts the password there).
+fn redact_password_param(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("password=") {
+        let (head, tail) = rest.split_at(pos + "password=".len());
+        out.push_str(head);
+        out.push_str("***");
+        rest = &tail[tail.find('&').unwrap_or(tail.len())..];
     }
     out.push_str(rest);
     out
@@ -44,5 +57,7 @@ mod tests {
         assert_eq!(redact_url("https://tok@api.example/api"), "https://***@api.example/api");
         assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
         assert_eq!(redact_url("http://localhost:8080"), "http://localhost:8080");
+        assert_eq!(redact_url("postgres://u:p@ss/w@h/db"), "postgres://***@h/db");
+        assert_eq!(redact_url("postgres://h/db?user=u&password=pw&x=1"), "postgres://h/db?user=u&password=***&x=1");
     }
 }

@@ -350,21 +350,33 @@ impl Walker<'_> {
     fn workloads_page(&self, ns: &str, items: Vec<Value>, out: &mut StepResult) {
         for item in items {
             let name = raw_name(&item);
+            // What this workload's APIs would be called, read leniently: a workload that
+            // cannot be read keeps the APIs it had (they are not removed while broken).
+            let raw_refs = raw_api_refs(ns, &item);
             match serde_json::from_value::<Workload>(item) {
                 Ok(w) => {
                     // Staged, not emitted: an API takes its component's owner, known
                     // only in the components phase.
                     let mut apis = Vec::new();
-                    for api in translate::workload_to_apis(self.ctx, ns, &w) {
+                    let endpoints = w.spec.endpoints.iter().filter(|(_, ep)| ep.schema_content().is_some());
+                    for (api, (endpoint, _)) in translate::workload_to_apis(self.ctx, ns, &w).into_iter().zip(endpoints) {
                         match api {
                             Ok(entity) => apis.push(entity),
-                            Err(msg) => item_error(out, Some(w.metadata.name.clone()), msg),
+                            Err(msg) => {
+                                // An API ingested earlier stays while its endpoint is broken.
+                                let api = translate::api_name(w.project_name(), w.component_name(), endpoint);
+                                out.commit.seen_refs.push(format!("api:{ns}/{api}").to_lowercase());
+                                item_error(out, Some(w.metadata.name.clone()), msg);
+                            }
                         }
                     }
                     let facts = translate::workload_facts(ns, &w);
                     out.commit.workloads.push(StagedWorkload { namespace: ns.to_string(), facts, apis });
                 }
-                Err(err) => item_error(out, name, format!("invalid workload: {err}")),
+                Err(err) => {
+                    out.commit.seen_refs.extend(raw_refs);
+                    item_error(out, name, format!("invalid workload: {err}"));
+                }
             }
         }
     }
@@ -439,6 +451,20 @@ impl Walker<'_> {
         }
         Ok(())
     }
+}
+
+/// The API refs a raw workload item would produce, as far as it can be read.
+fn raw_api_refs(ns: &str, item: &Value) -> Vec<String> {
+    let owner = &item["spec"]["owner"];
+    let (Some(project), Some(component)) = (owner["projectName"].as_str(), owner["componentName"].as_str()) else {
+        return Vec::new();
+    };
+    item["spec"]["endpoints"]
+        .as_object()
+        .into_iter()
+        .flat_map(|endpoints| endpoints.keys())
+        .map(|endpoint| format!("api:{ns}/{}", translate::api_name(project, component, endpoint)).to_lowercase())
+        .collect()
 }
 
 /// Records an item that could not become an entity. When its ref is known it still

@@ -393,3 +393,35 @@ async fn reset_forgets_the_cycle_and_cancel_abandons_it_without_removals() {
     assert!(sink.removals.lock().unwrap().is_empty());
     assert_eq!(sink.refs(), expected_refs(&h));
 }
+
+#[tokio::test]
+async fn a_workload_that_turns_unreadable_keeps_its_apis() {
+    let mock = start_mock(InstallationSpec::small()).await;
+    let h = mock.handle();
+    let ns = h.namespaces()[0].clone();
+    let engine = Engine::open(config(&mock.url(), "sqlite::memory:", "bad-workload")).await.unwrap();
+    let sink = CatalogSink::default();
+    run_cycle(&engine, &sink).await;
+    let before = sink.refs();
+
+    // Pick a workload with an API and break one of its endpoints (no port).
+    let (name, mut item) = h
+        .list_names(Kind::Workload, &ns)
+        .unwrap()
+        .into_iter()
+        .map(|w| (w.clone(), h.get_item(Kind::Workload, &ns, &w).unwrap().unwrap()))
+        .find(|(_, item)| {
+            item["spec"]["endpoints"].as_object().unwrap().values().any(|ep| ep["schema"]["content"].is_string())
+        })
+        .unwrap();
+    for ep in item["spec"]["endpoints"].as_object_mut().unwrap().values_mut() {
+        ep.as_object_mut().unwrap().remove("port");
+    }
+    h.put_item(Kind::Workload, &ns, item).unwrap();
+
+    run_cycle(&engine, &sink).await;
+    let status = engine.status().await.unwrap();
+    assert!(status.item_errors.iter().any(|e| e.item.as_deref() == Some(name.as_str())), "{:?}", status.item_errors);
+    assert_eq!(sink.refs(), before, "the broken workload's APIs stay until it is fixed");
+    assert!(sink.removals.lock().unwrap().is_empty());
+}

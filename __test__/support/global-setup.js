@@ -1,5 +1,5 @@
 // Checks what the tests need before any backend starts: the release addon (built by
-// `npm run build:addon`) and the mock OpenChoreo binary (built here when missing).
+// `npm run build:addon`) and the mock OpenChoreo binary (built here).
 const { existsSync } = require('node:fs');
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
@@ -10,8 +10,6 @@ module.exports = async () => {
   if (!existsSync(addon) || !existsSync(path.join(root, 'index.js'))) {
     throw new Error(`The native addon is missing (${addon}): run \`npm run build:addon\` first.`);
   }
-  const mock = path.join(root, 'target', 'release', 'mock-openchoreo');
-  if (!existsSync(mock)) {
-    execFileSync('cargo', ['build', '--release', '-p', 'mock-openchoreo'], { cwd: root, stdio: 'inherit' });
-  }
+  // Always: a no-op when up to date, and never a stale stand-in.
+  execFileSync('cargo', ['build', '--release', '-p', 'mock-openchoreo'], { cwd: root, stdio: 'inherit' });
 };

@@ -17,7 +17,11 @@ export interface StateDatabase {
 
 /** Replaces the userinfo of every `scheme://user:password@host` in `text` by `***`. */
 export function redactUrls(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@'"]*@/gi, '$1***@');
+  // Up to the last '@' of the word, so a password with a raw '@' or '/' is covered too
+  // (over-redacting is the safe side); `password=` query parameters as well.
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s'"]*@/gi, '$1***@')
+    .replace(/([?&]password=)[^&\s'"]*/gi, '$1***');
 }
 
 type Connection = Record<string, unknown>;

@@ -261,6 +261,11 @@ impl<'e> Burst<'e> {
                     break;
                 }
                 let n = refs.len() as i64;
+                // Still ours? A reset, cancel or another replica must stop removals before
+                // they reach the catalog, not after.
+                if let Err(e) = store.renew_lease(&name, self.lease()).await {
+                    return self.fail(e).await;
+                }
                 let mutation = Mutation { added: vec![], removed: refs.clone(), location_key: self.engine.ctx.location_key.clone() };
                 if let Err(msg) = sink.apply(mutation).await {
                     return self.fail(Error::new(ErrorCode::Sink, format!("the catalog did not accept a removal: {msg}"))).await;

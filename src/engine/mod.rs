@@ -320,7 +320,12 @@ impl Engine {
             return;
         }
         self.cancel.store(true, Ordering::SeqCst);
-        let _guard = self.burst.lock().await;
+        // A running burst stops after its page; a catalog that never answers must not
+        // hold shutdown forever (the page is then simply repeated by the next process).
+        let guard = tokio::time::timeout(std::time::Duration::from_secs(30), self.burst.lock()).await;
+        if guard.is_err() {
+            tracing::warn!(provider = %self.config.provider_name, "a burst did not stop within 30 s; closing anyway");
+        }
         self.store.close().await;
     }
 

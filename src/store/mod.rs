@@ -199,6 +199,13 @@ impl Store {
         tx.commit().await.map_err(|e| Error::db("saving the provider state", e))
     }
 
+    /// Extends the burst lease; `LOCKED` when it is no longer ours.
+    pub async fn renew_lease(&self, name: &str, lease: (&str, Duration)) -> Result<()> {
+        let mut tx = self.begin().await?;
+        renew_lease(&mut tx, name, lease).await?;
+        tx.commit().await.map_err(|e| Error::db("renewing the burst lease", e))
+    }
+
     pub async fn set_next_action_at(&self, name: &str, at: i64) -> Result<()> {
         self.load_provider(name).await?;
         sqlx::query("UPDATE oc_ingest_providers SET next_action_at = $1 WHERE name = $2")
