@@ -162,15 +162,6 @@ fn raw_name(item: &Value) -> Option<String> {
 }
 
 impl Walker<'_> {
-    /// Fetches and processes the page at `cursor`.
-    pub async fn step(&self, cursor: &WalkCursor) -> Result<StepResult> {
-        if cursor.phase == Phase::Done {
-            return Ok(StepResult { next: cursor.clone(), ..Default::default() });
-        }
-        let fetched = self.fetch(cursor).await?;
-        self.process(fetched).await
-    }
-
     /// Reads the page at `cursor` without touching the state: the burst fetches the next
     /// page this way while the current one is applied and committed. Request failures
     /// are kept in the result and handled by `process`.

@@ -151,10 +151,6 @@ impl Engine {
         })
     }
 
-    pub fn provider_name(&self) -> &str {
-        &self.config.provider_name
-    }
-
     pub fn config(&self) -> &EngineConfig {
         &self.config
     }
