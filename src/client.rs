@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::StatusCode;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::config::EngineConfig;
@@ -25,7 +26,7 @@ const MAX_INLINE_RETRY_AFTER: Duration = Duration::from_secs(10);
 /// does not lose its page) and the cursor of the next page.
 #[derive(Debug)]
 pub struct Page {
-    pub items: Vec<Value>,
+    pub items: Vec<Box<RawValue>>,
     pub next_cursor: Option<String>,
     /// HTTP requests this page cost, retries included.
     pub requests: u32,
@@ -265,41 +266,60 @@ fn status_error(shown: &str, status: StatusCode, headers: &HeaderMap, body: &[u8
 }
 
 fn parse_page(shown: &str, body: &[u8]) -> Result<Page> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        Error::new(
-            ErrorCode::InvalidResponse,
-            format!("{shown}: response is not valid JSON ({e}): {}", excerpt(body)),
-        )
-    })?;
-    let Value::Object(mut obj) = value else {
-        return Err(Error::new(ErrorCode::Incompatible, format!("{shown}: expected a JSON object, got {}", excerpt(body))));
-    };
-    let pagination = match obj.remove("pagination") {
-        Some(Value::Object(p)) => p,
-        _ => {
-            let era = if obj.contains_key("success") && obj.contains_key("data") {
-                "it looks like an organization-era OpenChoreo (the {success, data} envelope)"
-            } else {
-                "it is not the current OpenChoreo API"
-            };
-            return Err(Error::new(
-                ErrorCode::Incompatible,
-                format!(
-                    "{shown}: the answer has no `pagination` object, so {era}; this module needs the \
-                     cursor-paginated API (OpenChoreo 2026-03 or later). Got: {}",
-                    excerpt(body)
+    /// The envelope, its members left as raw text: items are parsed one by one later.
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow, default)]
+        items: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        pagination: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        success: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        data: Option<&'a RawValue>,
+    }
+    let envelope: Envelope = match serde_json::from_slice(body) {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                Err(e) => Error::new(
+                    ErrorCode::InvalidResponse,
+                    format!("{shown}: response is not valid JSON ({e}): {}", excerpt(body)),
                 ),
-            ));
+                Ok(_) if body.trim_ascii_start().starts_with(b"{") => Error::new(
+                    ErrorCode::InvalidResponse,
+                    format!("{shown}: the response envelope cannot be read ({e}): {}", excerpt(body)),
+                ),
+                Ok(_) => Error::new(ErrorCode::Incompatible, format!("{shown}: expected a JSON object, got {}", excerpt(body))),
+            })
         }
     };
-    let items = match obj.remove("items") {
-        Some(Value::Array(items)) => items,
-        Some(Value::Null) | None => Vec::new(),
-        Some(other) => {
+    let pagination: Option<Value> = envelope.pagination.and_then(|p| serde_json::from_str(p.get()).ok());
+    let Some(Value::Object(pagination)) = pagination else {
+        let era = if envelope.success.is_some() && envelope.data.is_some() {
+            "it looks like an organization-era OpenChoreo (the {success, data} envelope)"
+        } else {
+            "it is not the current OpenChoreo API"
+        };
+        return Err(Error::new(
+            ErrorCode::Incompatible,
+            format!(
+                "{shown}: the answer has no `pagination` object, so {era}; this module needs the \
+                 cursor-paginated API (OpenChoreo 2026-03 or later). Got: {}",
+                excerpt(body)
+            ),
+        ));
+    };
+    let items = match envelope.items {
+        None => Vec::new(),
+        Some(raw) if raw.get().starts_with('[') => serde_json::from_str::<Vec<Box<RawValue>>>(raw.get())
+            .map_err(|e| Error::new(ErrorCode::InvalidResponse, format!("{shown}: `items` cannot be read: {e}")))?,
+        Some(raw) => {
+            let other: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
             return Err(Error::new(
                 ErrorCode::InvalidResponse,
                 format!("{shown}: `items` is not an array but {}", type_name(&other)),
-            ))
+            ));
         }
     };
     let next_cursor = match pagination.get("nextCursor") {

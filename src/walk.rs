@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::client::{Client, Page};
@@ -156,9 +157,14 @@ fn segment(s: &str) -> String {
     out
 }
 
-/// The `metadata.name` of a raw item, when it has one.
-fn raw_name(item: &Value) -> Option<String> {
-    item.get("metadata")?.get("name")?.as_str().map(String::from)
+/// An item parsed straight from its raw JSON; on failure, the error and the item's
+/// `metadata.name` when it can be read at all.
+fn parse_item<T: serde::de::DeserializeOwned>(raw: &RawValue) -> std::result::Result<T, (serde_json::Error, Option<String>, Value)> {
+    serde_json::from_str(raw.get()).map_err(|e| {
+        let item: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+        let name = item.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).map(String::from);
+        (e, name, item)
+    })
 }
 
 impl Walker<'_> {
@@ -243,7 +249,7 @@ impl Walker<'_> {
         for e in &mut out.commit.item_errors {
             e.path = path.clone();
         }
-        out.commit.seen_refs.extend(out.entities.iter().map(translate::entity_ref));
+        out.commit.seen_refs.extend(out.entities.iter().map(|e| e.entity_ref().to_string()));
 
         out.next = match page.next_cursor {
             Some(next) => WalkCursor {
@@ -304,55 +310,50 @@ impl Walker<'_> {
         StepResult { next, requests: 2, path, then_fail, ..Default::default() }
     }
 
-    fn namespaces_page(&self, cur: &WalkCursor, items: Vec<Value>, out: &mut StepResult) {
+    fn namespaces_page(&self, cur: &WalkCursor, items: Vec<Box<RawValue>>, out: &mut StepResult) {
         for item in items {
-            let name = raw_name(&item);
-            match serde_json::from_value::<Namespace>(item) {
+            match parse_item::<Namespace>(&item) {
                 Ok(ns) => {
                     let seq = cur.ns_count + out.commit.namespaces.len() as i64;
                     out.commit.namespaces.push((seq, ns.metadata.name.clone()));
                     match translate::namespace_to_domain(self.ctx, &ns) {
                         Ok(entity) => out.entities.push(entity),
-                        Err(msg) => keep(out, "domain", "default", name, msg),
+                        Err(msg) => keep(out, "domain", "default", Some(ns.metadata.name.clone()), msg),
                     }
                 }
-                Err(err) => keep(out, "domain", "default", name, format!("invalid namespace: {err}")),
+                Err((err, name, _)) => keep(out, "domain", "default", name, format!("invalid namespace: {err}")),
             }
         }
     }
 
-    fn projects_page(&self, ns: &str, items: Vec<Value>, out: &mut StepResult) {
+    fn projects_page(&self, ns: &str, items: Vec<Box<RawValue>>, out: &mut StepResult) {
         for item in items {
-            let name = raw_name(&item);
-            match serde_json::from_value::<Project>(item) {
+            match parse_item::<Project>(&item) {
                 Ok(p) => {
                     let owner = p.metadata.annotations.get("backstage.io/owner").cloned();
                     out.commit.project_owners.push((ns.to_string(), p.metadata.name.clone(), owner));
                     match translate::project_to_system(self.ctx, &p) {
                         Ok(entity) => out.entities.push(entity),
-                        Err(msg) => keep(out, "system", ns, name, msg),
+                        Err(msg) => keep(out, "system", ns, Some(p.metadata.name.clone()), msg),
                     }
                 }
-                Err(err) => keep(out, "system", ns, name, format!("invalid project: {err}")),
+                Err((err, name, _)) => keep(out, "system", ns, name, format!("invalid project: {err}")),
             }
         }
     }
 
-    fn workloads_page(&self, ns: &str, items: Vec<Value>, out: &mut StepResult) {
+    fn workloads_page(&self, ns: &str, items: Vec<Box<RawValue>>, out: &mut StepResult) {
         for item in items {
-            let name = raw_name(&item);
-            // What this workload's APIs would be called, read leniently: a workload that
-            // cannot be read keeps the APIs it had (they are not removed while broken).
-            let raw_refs = raw_api_refs(ns, &item);
-            match serde_json::from_value::<Workload>(item) {
+            match parse_item::<Workload>(&item) {
                 Ok(w) => {
                     // Staged, not emitted: an API takes its component's owner, known
                     // only in the components phase.
-                    let mut apis = Vec::new();
-                    let endpoints = w.spec.endpoints.iter().filter(|(_, ep)| ep.schema_content().is_some());
-                    for (api, (endpoint, _)) in translate::workload_to_apis(self.ctx, ns, &w).into_iter().zip(endpoints) {
+                    let translated = translate::workload_to_apis(self.ctx, ns, &w);
+                    let facts = translate::workload_facts_from(ns, &w, &translated);
+                    let mut apis = Vec::with_capacity(translated.len());
+                    for (endpoint, api) in translated {
                         match api {
-                            Ok(entity) => apis.push(entity),
+                            Ok(api) => apis.push(api),
                             Err(msg) => {
                                 // An API ingested earlier stays while its endpoint is broken.
                                 let api = translate::api_name(w.project_name(), w.component_name(), endpoint);
@@ -361,25 +362,26 @@ impl Walker<'_> {
                             }
                         }
                     }
-                    let facts = translate::workload_facts(ns, &w);
                     out.commit.workloads.push(StagedWorkload { namespace: ns.to_string(), facts, apis });
                 }
-                Err(err) => {
-                    out.commit.seen_refs.extend(raw_refs);
+                Err((err, name, item)) => {
+                    // What this workload's APIs would be called, read leniently: a
+                    // workload that cannot be read keeps the APIs it had (they are not
+                    // removed while it is broken).
+                    out.commit.seen_refs.extend(raw_api_refs(ns, &item));
                     item_error(out, name, format!("invalid workload: {err}"));
                 }
             }
         }
     }
 
-    async fn components_page(&self, ns: &str, items: Vec<Value>, out: &mut StepResult) -> Result<()> {
+    async fn components_page(&self, ns: &str, items: Vec<Box<RawValue>>, out: &mut StepResult) -> Result<()> {
         let mut components = Vec::with_capacity(items.len());
         let mut broken = Vec::new();
         for item in items {
-            let name = raw_name(&item);
-            match serde_json::from_value::<Component>(item) {
+            match parse_item::<Component>(&item) {
                 Ok(c) => components.push(c),
-                Err(err) => {
+                Err((err, name, _)) => {
                     broken.extend(name.clone());
                     keep(out, "component", ns, name, format!("invalid component: {err}"));
                 }
@@ -403,7 +405,7 @@ impl Walker<'_> {
         // but not removed either) until it is fixed.
         for name in &broken {
             if let Some(w) = workloads.remove(name) {
-                out.commit.seen_refs.extend(w.apis.iter().map(translate::entity_ref));
+                out.commit.seen_refs.extend(w.apis.iter().map(|a| a.entity_ref().to_string()));
             }
         }
         for c in &components {
@@ -421,24 +423,20 @@ impl Walker<'_> {
                 })
                 .map(|t| translate::api_name(&t.project, &t.component, &t.endpoint))
                 .collect();
-            let project_owner = owners.get(&c.spec.owner.project_name).cloned();
-            let links = ComponentLinks { workload, consumes_apis, project_owner: project_owner.clone() };
+            let project_owner = owners.get(&c.spec.owner.project_name).map(String::as_str);
+            let links = ComponentLinks { workload, consumes_apis, project_owner: project_owner.map(String::from) };
             // The APIs take the component's resolved owner, as the legacy provider does.
             let owner = match translate::component_to_entity(self.ctx, c, &links) {
                 Ok(entity) => {
-                    let owner = entity["spec"]["owner"].clone();
                     out.entities.push(entity);
-                    owner
+                    translate::component_owner(self.ctx, c, project_owner)
                 }
                 Err(msg) => {
                     keep(out, "component", ns, Some(c.metadata.name.clone()), msg);
-                    Value::String(project_owner.unwrap_or_else(|| self.ctx.default_owner.clone()))
+                    translate::fallback_owner(self.ctx, project_owner)
                 }
             };
-            for mut api in apis {
-                api["spec"]["owner"] = owner.clone();
-                out.entities.push(api);
-            }
+            out.entities.extend(apis.iter().map(|api| api.with_owner(owner)));
         }
         Ok(())
     }

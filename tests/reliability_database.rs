@@ -20,7 +20,6 @@ use common::harness::*;
 use common::pgtemp::{server_addr, via, with_param, TempDatabase};
 use mock_openchoreo::Kind;
 use openchoreo_incremental::engine::{Engine, Mutation, Sink};
-use openchoreo_incremental::translate::entity_ref;
 use openchoreo_incremental::ErrorCode;
 use sqlx::{Connection, Row};
 
@@ -58,7 +57,7 @@ impl Sink for GateSink {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         let held = n == self.hold_at.load(Ordering::SeqCst);
         if held {
-            let mut refs: Vec<String> = m.added.iter().map(entity_ref).collect();
+            let mut refs: Vec<String> = m.added.iter().map(|e| e.entity_ref().to_string()).collect();
             refs.sort();
             self.held_refs.lock().unwrap().push(refs);
         }

@@ -19,7 +19,7 @@ use crate::client::Client;
 use crate::config::EngineConfig;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{now_ms, Store};
-use crate::translate::{Entity, TranslateContext};
+use crate::translate::{json_str, Entity, TranslateContext};
 pub use status::ProviderStatus;
 
 /// Where mutations go: the Backstage catalog's `EntityProviderConnection` in production,
@@ -42,32 +42,37 @@ pub struct Mutation {
 impl Mutation {
     /// The exact argument of Backstage's `EntityProviderConnection.applyMutation`.
     pub fn to_backstage_json(&self) -> String {
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Added<'a> {
-            entity: &'a Entity,
-            location_key: &'a str,
+        // Written by hand around the entities' ready JSON: no tree is built.
+        let mut lk = Vec::with_capacity(self.location_key.len() + 2);
+        json_str(&mut lk, &self.location_key);
+        let lk = String::from_utf8(lk).expect("UTF-8");
+        let size = self.added.iter().map(|e| e.json().len() + lk.len() + 28).sum::<usize>()
+            + self.removed.iter().map(|r| r.len() + lk.len() + 32).sum::<usize>();
+        let mut out = Vec::with_capacity(size + 40);
+        out.extend_from_slice(b"{\"type\":\"delta\",\"added\":[");
+        for (i, entity) in self.added.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"entity\":");
+            out.extend_from_slice(entity.json().as_bytes());
+            out.extend_from_slice(b",\"locationKey\":");
+            out.extend_from_slice(lk.as_bytes());
+            out.push(b'}');
         }
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Removed<'a> {
-            entity_ref: &'a str,
-            location_key: &'a str,
+        out.extend_from_slice(b"],\"removed\":[");
+        for (i, r) in self.removed.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"entityRef\":");
+            json_str(&mut out, r);
+            out.extend_from_slice(b",\"locationKey\":");
+            out.extend_from_slice(lk.as_bytes());
+            out.push(b'}');
         }
-        #[derive(Serialize)]
-        struct Delta<'a> {
-            #[serde(rename = "type")]
-            kind: &'static str,
-            added: Vec<Added<'a>>,
-            removed: Vec<Removed<'a>>,
-        }
-        let lk = self.location_key.as_str();
-        serde_json::to_string(&Delta {
-            kind: "delta",
-            added: self.added.iter().map(|entity| Added { entity, location_key: lk }).collect(),
-            removed: self.removed.iter().map(|r| Removed { entity_ref: r, location_key: lk }).collect(),
-        })
-        .expect("entities are JSON values")
+        out.extend_from_slice(b"]}");
+        String::from_utf8(out).expect("UTF-8")
     }
 }
 

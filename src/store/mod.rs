@@ -12,7 +12,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 
 use crate::engine::status::{CompletedCycle, CycleProgress, ItemError, RejectedRemoval};
 use crate::error::{Error, ErrorCode, Result};
-use crate::translate::{Entity, WorkloadFacts};
+use crate::translate::{ApiTemplate, WorkloadFacts};
 use crate::walk::WalkCursor;
 
 pub fn now_ms() -> i64 {
@@ -59,7 +59,7 @@ pub struct StagedWorkload {
     pub namespace: String,
     pub facts: WorkloadFacts,
     /// Its API entities, owner not yet set.
-    pub apis: Vec<Entity>,
+    pub apis: Vec<ApiTemplate>,
 }
 
 #[derive(Clone)]
@@ -76,6 +76,44 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 
 fn from_json<T: serde::de::DeserializeOwned>(s: Option<String>) -> Option<T> {
     s.and_then(|s| serde_json::from_str(&s).ok())
+}
+
+/// Staged API templates as `[{"ref": ..., "entity": {...}}, ...]`: the entities' JSON is
+/// spliced in and read back as raw text, never parsed into a tree.
+fn apis_json(apis: &[ApiTemplate]) -> String {
+    let mut out = String::with_capacity(apis.iter().map(|a| a.json().len() + a.entity_ref().len() + 24).sum::<usize>() + 2);
+    out.push('[');
+    for (i, api) in apis.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"ref\":");
+        out.push_str(&json(&api.entity_ref()));
+        out.push_str(",\"entity\":");
+        out.push_str(api.json());
+        out.push('}');
+    }
+    out.push(']');
+    out
+}
+
+fn apis_from_json(text: &str) -> Vec<ApiTemplate> {
+    #[derive(serde::Deserialize)]
+    struct Staged<'a> {
+        #[serde(rename = "ref", borrow)]
+        entity_ref: std::borrow::Cow<'a, str>,
+        #[serde(borrow)]
+        entity: &'a serde_json::value::RawValue,
+    }
+    match serde_json::from_str::<Vec<Staged>>(text) {
+        Ok(apis) => apis.into_iter().map(|a| ApiTemplate::from_parts(a.entity_ref.into_owned(), a.entity.get().to_string())).collect(),
+        // Staged by an earlier version: a plain array of entities.
+        Err(_) => serde_json::from_str::<Vec<serde_json::Value>>(text)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| ApiTemplate::from_parts(crate::translate::entity_ref(&v), v.to_string()))
+            .collect(),
+    }
 }
 
 fn lease_lost() -> Error {
@@ -300,7 +338,7 @@ impl Store {
             );
             let mut q = sqlx::query(&sql).bind(p);
             for w in chunk {
-                q = q.bind(w.namespace.as_str()).bind(w.facts.component.as_str()).bind(json(&w.facts)).bind(json(&w.apis));
+                q = q.bind(w.namespace.as_str()).bind(w.facts.component.as_str()).bind(json(&w.facts)).bind(apis_json(&w.apis));
             }
             q.execute(&mut *tx).await.map_err(|e| Error::db("staging workloads", e))?;
         }
@@ -379,7 +417,7 @@ impl Store {
             }
             for r in q.fetch_all(&self.pool).await.map_err(|e| Error::db("reading staged workloads", e))? {
                 if let Some(facts) = from_json::<WorkloadFacts>(r.get(0)) {
-                    let apis = from_json::<Vec<Entity>>(r.get(1)).unwrap_or_default();
+                    let apis = r.get::<Option<String>, _>(1).map(|text| apis_from_json(&text)).unwrap_or_default();
                     out.insert(facts.component.clone(), StagedWorkload { namespace: namespace.to_string(), facts, apis });
                 }
             }
@@ -609,5 +647,23 @@ async fn write_provider(tx: &mut Transaction<'static, Any>, row: &ProviderRow, l
         Ok(())
     } else {
         Err(lease_lost())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staged_api_templates_round_trip_as_raw_text() {
+        let apis = vec![
+            ApiTemplate::from_parts("api:acme/a".into(), r#"{"kind":"API","spec":{"owner":null}}"#.into()),
+            ApiTemplate::from_parts("api:acme/b\"q".into(), r#"{"kind":"API","spec":{"definition":"x\ny","owner":null}}"#.into()),
+        ];
+        assert_eq!(apis_from_json(&apis_json(&apis)), apis);
+        assert_eq!(apis_from_json("[]"), vec![]);
+        // An earlier version staged a plain array of entities.
+        let old = r#"[{"kind":"API","metadata":{"name":"a","namespace":"acme"},"spec":{"owner":"group:default/x"}}]"#;
+        assert_eq!(apis_from_json(old)[0].entity_ref(), "api:acme/a");
     }
 }

@@ -1,10 +1,10 @@
 //! Workload endpoints with schema content -> `API`, and the facts a component needs
 //! from its workload.
 
-use serde_json::{json, Map};
+use std::borrow::Cow;
 
-use super::common::{ann, checked, entity, managed_labels, Annotations};
-use super::{api_name, EndpointTarget, Entity, TranslateContext, WorkloadFacts};
+use super::common::{ann, checked, Annotations, Doc, Field};
+use super::{api_name, ApiTemplate, EndpointTarget, Entity, TranslateContext, WorkloadFacts};
 use crate::model::{Resource, Workload, WorkloadEndpoint};
 
 /// Backstage `spec.type` of an API: the schema type lower-cased, `openapi` when absent.
@@ -12,33 +12,41 @@ pub fn api_type(schema_type: Option<&str>) -> String {
     schema_type.filter(|t| !t.is_empty()).map(str::to_lowercase).unwrap_or_else(|| "openapi".to_string())
 }
 
-/// One API entity per endpoint with schema content, in endpoint-name order.
-/// `owner`: the API's owner, when the caller knows it; else `ctx.default_owner`.
+/// One API per endpoint with schema content, in endpoint-name order, with the endpoint.
+pub fn workload_to_apis<'w>(
+    ctx: &TranslateContext,
+    namespace: &str,
+    w: &'w Workload,
+) -> Vec<(&'w str, Result<ApiTemplate, String>)> {
+    w.spec
+        .endpoints
+        .iter()
+        .filter(|(_, ep)| ep.schema_content().is_some())
+        .map(|(endpoint, ep)| (endpoint.as_str(), api_template(ctx, namespace, w, endpoint, ep)))
+        .collect()
+}
+
+/// The APIs with their owner set: `owner` when given (trimmed, non-blank), else
+/// `ctx.default_owner`.
 pub fn workload_to_apis_with_owner(
     ctx: &TranslateContext,
     namespace: &str,
     w: &Workload,
     owner: Option<&str>,
 ) -> Vec<Result<Entity, String>> {
-    w.spec
-        .endpoints
-        .iter()
-        .filter(|(_, ep)| ep.schema_content().is_some())
-        .map(|(endpoint, ep)| api_entity(ctx, namespace, w, endpoint, ep, owner))
-        .collect()
+    let owner = owner.map(str::trim).filter(|o| !o.is_empty()).unwrap_or(&ctx.default_owner);
+    workload_to_apis(ctx, namespace, w).into_iter().map(|(_, api)| api.map(|t| t.with_owner(owner))).collect()
 }
 
-fn api_entity(
+fn api_template(
     ctx: &TranslateContext,
     namespace: &str,
     w: &Workload,
     endpoint: &str,
     ep: &WorkloadEndpoint,
-    owner: Option<&str>,
-) -> Result<Entity, String> {
+) -> Result<ApiTemplate, String> {
     let project = w.project_name();
     let component = w.component_name();
-    let name = api_name(project, component, endpoint);
     // What the legacy provider calls the API's type in its description and tag.
     let kind_label = ep.schema_type().unwrap_or(&ep.type_);
 
@@ -53,40 +61,40 @@ fn api_entity(
         .set(ann::NAMESPACE, namespace)
         .set(ann::WORKLOAD, w.name());
 
-    let mut metadata = Map::new();
-    metadata.insert("name".into(), json!(name));
-    metadata.insert("namespace".into(), json!(namespace));
-    metadata.insert("title".into(), json!(format!("{component} {endpoint} API")));
-    metadata.insert("description".into(), json!(format!("{kind_label} API for {component} on port {}", ep.port)));
-    metadata.insert("tags".into(), json!(["openchoreo", "api", kind_label.to_lowercase()]));
-    metadata.insert("annotations".into(), annotations.into_value());
-    metadata.insert("labels".into(), managed_labels());
-
-    let owner = owner.map(str::trim).filter(|o| !o.is_empty()).unwrap_or(&ctx.default_owner);
-    let mut spec = Map::new();
-    spec.insert("type".into(), json!(api_type(ep.schema_type())));
-    spec.insert("lifecycle".into(), json!("production"));
-    spec.insert("owner".into(), json!(owner));
-    spec.insert("system".into(), json!(project));
-    spec.insert("definition".into(), json!(ep.schema_content().unwrap_or_default()));
-
-    checked(entity("API", metadata, spec), &format!("endpoint {endpoint:?} of workload {:?} to an API", w.name()))
+    let mut doc = Doc {
+        kind: "API",
+        name: Cow::Owned(api_name(project, component, endpoint)),
+        namespace: Some(namespace),
+        title: Cow::Owned(format!("{component} {endpoint} API")),
+        description: Some(Cow::Owned(format!("{kind_label} API for {component} on port {}", ep.port))),
+        tags: vec!["openchoreo".into(), "api".into(), Cow::Owned(kind_label.to_lowercase())],
+        annotations,
+        spec: vec![
+            ("type", api_type(ep.schema_type()).into()),
+            ("lifecycle", "production".into()),
+            // Validated with the default owner; the real one is resolved and non-blank.
+            ("owner", ctx.default_owner.as_str().into()),
+            ("system", project.into()),
+            ("definition", ep.schema_content().unwrap_or_default().into()),
+        ],
+    };
+    checked(&doc, &format!("endpoint {endpoint:?} of workload {:?} to an API", w.name()))?;
+    doc.spec[2].1 = Field::Null;
+    Ok(ApiTemplate::from_doc(&doc))
 }
 
 pub fn workload_facts(namespace: &str, w: &Workload) -> WorkloadFacts {
-    let project = w.project_name();
     // Whether an endpoint becomes an API does not depend on the provider's context, so
     // any context gives the same answer: an endpoint whose API entity would be refused
     // (name too long, ...) is no API, and nothing may refer to it.
     let probe = TranslateContext { location_key: "provider:probe".into(), default_owner: "group:default/probe".into() };
-    let api_endpoints = w
-        .spec
-        .endpoints
-        .iter()
-        .filter(|(_, ep)| ep.schema_content().is_some())
-        .filter(|(endpoint, ep)| api_entity(&probe, namespace, w, endpoint, ep, None).is_ok())
-        .map(|(endpoint, _)| endpoint.clone())
-        .collect();
+    let apis = workload_to_apis(&probe, namespace, w);
+    facts_from(namespace, w, apis.into_iter().filter(|(_, api)| api.is_ok()).map(|(e, _)| e.to_string()).collect())
+}
+
+/// The facts, given the endpoints that became APIs.
+pub fn facts_from(namespace: &str, w: &Workload, api_endpoints: Vec<String>) -> WorkloadFacts {
+    let project = w.project_name();
     let consumes = w
         .connections()
         .iter()

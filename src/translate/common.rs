@@ -1,10 +1,15 @@
-//! Pieces every translated entity shares.
+//! Pieces every translated entity shares: [`Doc`], the typed shape of the entities this
+//! module makes, and its JSON writer.
+//!
+//! Entities are written straight to JSON text (keys in sorted order, as
+//! `serde_json::Value` would print them) instead of being built as `Value` trees: at
+//! 200,000 entities a cycle, the trees' allocations cost more than everything else the
+//! translation does.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde_json::{json, Map, Value};
-
-use super::validate::validate_entity;
+use super::validate::validate_doc;
 use super::TranslateContext;
 
 pub const API_VERSION: &str = "backstage.io/v1alpha1";
@@ -34,69 +39,177 @@ pub mod ann {
     pub const ENDPOINT_TYPE: &str = "openchoreo.io/endpoint-type";
     pub const ENDPOINT_PORT: &str = "openchoreo.io/endpoint-port";
     pub const ENDPOINT_VISIBILITY: &str = "openchoreo.io/endpoint-visibility";
+
+    /// Every key above (a test checks that each is a valid Backstage annotation key, so
+    /// the translation need not check them per entity).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub const ALL: &[&str] = &[
+        NAMESPACE, CREATED_AT, STATUS, DELETION_TIMESTAMP, PROJECT, PROJECT_ID, PROJECT_UID, PROJECT_TYPE,
+        PROJECT_TYPE_KIND, COMPONENT, COMPONENT_UID, COMPONENT_TYPE, COMPONENT_TYPE_KIND, WORKLOAD, BRANCH,
+        SOURCE_LOCATION, ENDPOINT_NAME, ENDPOINT_TYPE, ENDPOINT_PORT, ENDPOINT_VISIBILITY,
+        super::MANAGED_BY_LOCATION, super::MANAGED_BY_ORIGIN_LOCATION,
+    ];
 }
 
-/// Annotations, kept sorted so the output never depends on insertion order.
+/// Annotations, kept sorted so the output never depends on insertion order. Keys are
+/// this module's constants.
 #[derive(Debug, Default)]
-pub struct Annotations(BTreeMap<String, String>);
+pub struct Annotations<'a>(pub BTreeMap<&'static str, Cow<'a, str>>);
 
-impl Annotations {
+impl<'a> Annotations<'a> {
     /// Starts with the two managed-by-location annotations every entity carries.
-    pub fn managed(ctx: &TranslateContext) -> Self {
+    pub fn managed(ctx: &'a TranslateContext) -> Self {
         let mut a = Self::default();
-        a.set(MANAGED_BY_LOCATION, &ctx.location_key);
-        a.set(MANAGED_BY_ORIGIN_LOCATION, &ctx.location_key);
+        a.set(MANAGED_BY_LOCATION, ctx.location_key.as_str());
+        a.set(MANAGED_BY_ORIGIN_LOCATION, ctx.location_key.as_str());
         a
     }
 
-    pub fn set(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
-        self.0.insert(key.to_string(), value.into());
+    pub fn set(&mut self, key: &'static str, value: impl Into<Cow<'a, str>>) -> &mut Self {
+        self.0.insert(key, value.into());
         self
     }
 
     /// Sets `key` only when `value` is present (the legacy `...(x && {key: x})`).
-    pub fn set_opt(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+    pub fn set_opt(&mut self, key: &'static str, value: Option<&'a str>) -> &mut Self {
         if let Some(v) = value {
             self.set(key, v);
         }
         self
     }
+}
 
-    pub fn into_value(self) -> Value {
-        Value::Object(self.0.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+/// A `spec` field's value.
+#[derive(Debug)]
+pub enum Field<'a> {
+    Str(Cow<'a, str>),
+    List(Vec<Cow<'a, str>>),
+    /// Written as `null`: the API owner's place while its component is not yet known.
+    Null,
+}
+
+impl<'a> From<&'a str> for Field<'a> {
+    fn from(s: &'a str) -> Self {
+        Field::Str(Cow::Borrowed(s))
     }
 }
 
+impl From<String> for Field<'_> {
+    fn from(s: String) -> Self {
+        Field::Str(Cow::Owned(s))
+    }
+}
+
+/// A Backstage entity as this module makes them: `metadata.labels` is always
 /// `{"openchoreo.io/managed": "true"}`.
-pub fn managed_labels() -> Value {
-    json!({ MANAGED_LABEL: "true" })
+#[derive(Debug)]
+pub struct Doc<'a> {
+    pub kind: &'static str,
+    pub name: Cow<'a, str>,
+    /// `None`: left out (Backstage reads `default`).
+    pub namespace: Option<&'a str>,
+    pub title: Cow<'a, str>,
+    pub description: Option<Cow<'a, str>>,
+    pub tags: Vec<Cow<'a, str>>,
+    pub annotations: Annotations<'a>,
+    /// In any order; written sorted by key.
+    pub spec: Vec<(&'static str, Field<'a>)>,
+}
+
+impl Doc<'_> {
+    /// `kind:namespace/name`, lower-cased as Backstage compares refs.
+    pub fn entity_ref(&self) -> String {
+        format!("{}:{}/{}", self.kind, self.namespace.unwrap_or("default"), self.name).to_lowercase()
+    }
+
+    pub fn spec_str(&self, key: &str) -> Option<&str> {
+        self.spec.iter().find(|(k, _)| *k == key).and_then(|(_, v)| match v {
+            Field::Str(s) => Some(s.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// The compact JSON text of the entity, keys sorted at every level.
+    pub fn to_json(&self) -> String {
+        let mut w = Vec::with_capacity(1024);
+        w.extend_from_slice(b"{\"apiVersion\":");
+        json_str(&mut w, API_VERSION);
+        w.extend_from_slice(b",\"kind\":");
+        json_str(&mut w, self.kind);
+        w.extend_from_slice(b",\"metadata\":{\"annotations\":{");
+        for (i, (k, v)) in self.annotations.0.iter().enumerate() {
+            if i > 0 {
+                w.push(b',');
+            }
+            json_str(&mut w, k);
+            w.push(b':');
+            json_str(&mut w, v);
+        }
+        w.push(b'}');
+        if let Some(d) = &self.description {
+            w.extend_from_slice(b",\"description\":");
+            json_str(&mut w, d);
+        }
+        w.extend_from_slice(b",\"labels\":{\"");
+        w.extend_from_slice(MANAGED_LABEL.as_bytes());
+        w.extend_from_slice(b"\":\"true\"},\"name\":");
+        json_str(&mut w, &self.name);
+        if let Some(ns) = self.namespace {
+            w.extend_from_slice(b",\"namespace\":");
+            json_str(&mut w, ns);
+        }
+        w.extend_from_slice(b",\"tags\":");
+        json_list(&mut w, &self.tags);
+        w.extend_from_slice(b",\"title\":");
+        json_str(&mut w, &self.title);
+        w.extend_from_slice(b"},\"spec\":{");
+        let mut spec: Vec<&(&str, Field)> = self.spec.iter().collect();
+        spec.sort_by_key(|(k, _)| *k);
+        for (i, (k, v)) in spec.into_iter().enumerate() {
+            if i > 0 {
+                w.push(b',');
+            }
+            json_str(&mut w, k);
+            w.push(b':');
+            match v {
+                Field::Str(s) => json_str(&mut w, s),
+                Field::List(items) => json_list(&mut w, items),
+                Field::Null => w.extend_from_slice(b"null"),
+            }
+        }
+        w.extend_from_slice(b"}}");
+        String::from_utf8(w).expect("JSON written from UTF-8 strings is UTF-8")
+    }
+}
+
+/// Appends `s` as a JSON string.
+pub fn json_str(w: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(w, s).expect("writing to a Vec cannot fail");
+}
+
+fn json_list<S: AsRef<str>>(w: &mut Vec<u8>, items: &[S]) {
+    w.push(b'[');
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            w.push(b',');
+        }
+        json_str(w, s.as_ref());
+    }
+    w.push(b']');
 }
 
 /// The first of the candidates that is present and not blank (trimmed), else the
 /// configured default owner.
-pub fn resolve_owner<'a>(candidates: impl IntoIterator<Item = Option<&'a str>>, ctx: &TranslateContext) -> String {
-    candidates.into_iter().flatten().map(str::trim).find(|s| !s.is_empty()).unwrap_or(&ctx.default_owner).to_string()
-}
-
-/// Assembles `{apiVersion, kind, metadata, spec}`.
-pub fn entity(kind: &str, metadata: Map<String, Value>, spec: Map<String, Value>) -> Value {
-    json!({
-        "apiVersion": API_VERSION,
-        "kind": kind,
-        "metadata": Value::Object(metadata),
-        "spec": Value::Object(spec),
-    })
+pub fn resolve_owner<'a>(candidates: impl IntoIterator<Item = Option<&'a str>>, ctx: &'a TranslateContext) -> &'a str {
+    candidates.into_iter().flatten().map(str::trim).find(|s| !s.is_empty()).unwrap_or(&ctx.default_owner)
 }
 
 /// Validates a finished entity; the error names the entity and the field.
-pub fn checked(entity: Value, what: &str) -> Result<Value, String> {
-    match validate_entity(&entity) {
-        Ok(()) => Ok(entity),
-        Err(e) => Err(format!("cannot translate {what}: {e}")),
-    }
+pub fn checked(doc: &Doc, what: &str) -> Result<(), String> {
+    validate_doc(doc).map_err(|e| format!("cannot translate {what}: {e}"))
 }
 
-/// A JSON array of strings.
-pub fn strings<S: AsRef<str>>(items: &[S]) -> Value {
-    Value::Array(items.iter().map(|s| Value::String(s.as_ref().to_string())).collect())
+/// A list of borrowed strings.
+pub fn strs<'a, S: AsRef<str>>(items: &'a [S]) -> Vec<Cow<'a, str>> {
+    items.iter().map(|s| Cow::Borrowed(s.as_ref())).collect()
 }

@@ -1,8 +1,8 @@
 //! Component -> `Component`.
 
-use serde_json::{json, Map};
+use std::borrow::Cow;
 
-use super::common::{ann, checked, entity, managed_labels, resolve_owner, strings, Annotations};
+use super::common::{ann, checked, resolve_owner, strs, Annotations, Doc, Field};
 use super::{api_name, ComponentLinks, Entity, TranslateContext};
 use crate::model::{Component, Resource};
 
@@ -43,41 +43,43 @@ pub fn component_to_entity(ctx: &TranslateContext, c: &Component, links: &Compon
         .set_opt(ann::CREATED_AT, c.metadata.created_at())
         .set(ann::STATUS, status)
         .set_opt(ann::DELETION_TIMESTAMP, c.metadata.deleted_at())
-        .set_opt(ann::SOURCE_LOCATION, repo.url.map(|u| format!("url:{u}")).as_deref())
         .set_opt(ann::BRANCH, repo.branch.as_deref())
         .set_opt(ann::WORKLOAD, workload.map(|w| w.workload_name.as_str()).filter(|s| !s.is_empty()));
+    if let Some(url) = &repo.url {
+        annotations.set(ann::SOURCE_LOCATION, format!("url:{url}"));
+    }
 
     let type_or_unknown = component_type.unwrap_or("unknown");
 
-    let mut metadata = Map::new();
-    metadata.insert("name".into(), json!(name));
-    metadata.insert("title".into(), json!(c.display_name().unwrap_or(name)));
-    metadata.insert("namespace".into(), json!(namespace));
-    if let Some(description) = c.description() {
-        metadata.insert("description".into(), json!(description));
-    }
-    metadata.insert("tags".into(), strings(&component_type_tags(type_or_unknown)));
-    metadata.insert("annotations".into(), annotations.into_value());
-    metadata.insert("labels".into(), managed_labels());
-
-    let mut spec = Map::new();
-    spec.insert("type".into(), json!(type_or_unknown));
-    spec.insert("lifecycle".into(), json!(status.to_lowercase()));
-    spec.insert("owner".into(), json!(resolve_owner([c.owner_annotation(), links.project_owner.as_deref()], ctx)));
-    spec.insert("system".into(), json!(project));
-
-    let provides: Vec<String> = workload
-        .map(|w| w.api_endpoints.iter().map(|ep| api_name(&w.project, &w.component, ep)).collect())
+    let mut spec = vec![
+        ("type", type_or_unknown.into()),
+        ("lifecycle", (if c.is_ready() { "ready" } else { "not ready" }).into()),
+        ("owner", resolve_owner([c.owner_annotation(), links.project_owner.as_deref()], ctx).into()),
+        ("system", project.into()),
+    ];
+    let provides: Vec<Cow<str>> = workload
+        .map(|w| w.api_endpoints.iter().map(|ep| Cow::Owned(api_name(&w.project, &w.component, ep))).collect())
         .unwrap_or_default();
     if !provides.is_empty() {
-        spec.insert("providesApis".into(), strings(&provides));
+        spec.push(("providesApis", Field::List(provides)));
     }
     if !links.consumes_apis.is_empty() {
-        spec.insert("consumesApis".into(), strings(&links.consumes_apis));
+        spec.push(("consumesApis", Field::List(strs(&links.consumes_apis))));
     }
     if let Some(depends_on) = workload.map(|w| &w.depends_on).filter(|d| !d.is_empty()) {
-        spec.insert("dependsOn".into(), strings(depends_on));
+        spec.push(("dependsOn", Field::List(strs(depends_on))));
     }
 
-    checked(entity("Component", metadata, spec), &what())
+    let doc = Doc {
+        kind: "Component",
+        name: Cow::Borrowed(name),
+        namespace: Some(namespace),
+        title: Cow::Borrowed(c.display_name().unwrap_or(name)),
+        description: c.description().map(Cow::Borrowed),
+        tags: component_type_tags(type_or_unknown).into_iter().map(Cow::Owned).collect(),
+        annotations,
+        spec,
+    };
+    checked(&doc, &what())?;
+    Ok(Entity::from_doc(&doc))
 }

@@ -1,8 +1,8 @@
 //! Namespace -> `Domain`.
 
-use serde_json::{json, Map};
+use std::borrow::Cow;
 
-use super::common::{ann, checked, entity, managed_labels, resolve_owner, Annotations};
+use super::common::{ann, checked, resolve_owner, Annotations, Doc};
 use super::{Entity, TranslateContext};
 use crate::model::{Namespace, Resource};
 
@@ -17,16 +17,16 @@ pub fn namespace_to_domain(ctx: &TranslateContext, ns: &Namespace) -> Result<Ent
 
     // No metadata.namespace: the legacy provider leaves it out, which Backstage reads as
     // `default` (the Domain is `domain:default/<namespace>`).
-    let mut metadata = Map::new();
-    metadata.insert("name".into(), json!(name));
-    metadata.insert("title".into(), json!(ns.display_name().unwrap_or(name)));
-    metadata.insert("description".into(), json!(ns.description().unwrap_or(name)));
-    metadata.insert("tags".into(), json!(["openchoreo", "namespace", "domain"]));
-    metadata.insert("annotations".into(), annotations.into_value());
-    metadata.insert("labels".into(), managed_labels());
-
-    let mut spec = Map::new();
-    spec.insert("owner".into(), json!(resolve_owner([ns.owner_annotation()], ctx)));
-
-    checked(entity("Domain", metadata, spec), &format!("namespace {name:?} to a Domain"))
+    let doc = Doc {
+        kind: "Domain",
+        name: Cow::Borrowed(name),
+        namespace: None,
+        title: Cow::Borrowed(ns.display_name().unwrap_or(name)),
+        description: Some(Cow::Borrowed(ns.description().unwrap_or(name))),
+        tags: vec!["openchoreo".into(), "namespace".into(), "domain".into()],
+        annotations,
+        spec: vec![("owner", resolve_owner([ns.owner_annotation()], ctx).into())],
+    };
+    checked(&doc, &format!("namespace {name:?} to a Domain"))?;
+    Ok(Entity::from_doc(&doc))
 }

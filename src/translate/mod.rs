@@ -11,24 +11,23 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{Component, Namespace, Project, Workload};
+use crate::model::{Component, Namespace, Project, Resource, Workload};
 
 mod api;
 mod common;
 mod component;
 mod domain;
+mod entity;
 mod system;
 pub mod validate;
 
 pub use api::{api_type, workload_to_apis_with_owner};
 pub use component::component_type_tags;
-pub use validate::validate_entity;
+pub use entity::{ApiTemplate, Entity};
+pub(crate) use common::json_str;
 
 #[cfg(test)]
 mod tests;
-
-/// A Backstage entity body (apiVersion, kind, metadata, spec).
-pub type Entity = Value;
 
 /// What every translation needs to know about the provider.
 #[derive(Debug, Clone)]
@@ -83,16 +82,26 @@ pub fn project_to_system(ctx: &TranslateContext, p: &Project) -> Result<Entity, 
     system::project_to_system(ctx, p)
 }
 
-/// One API entity per endpoint with schema content; an Err per endpoint that can't be one.
-/// The owner is `ctx.default_owner` (see [`workload_to_apis_with_owner`]).
-pub fn workload_to_apis(ctx: &TranslateContext, namespace: &str, w: &Workload) -> Vec<Result<Entity, String>> {
-    api::workload_to_apis_with_owner(ctx, namespace, w, None)
+/// One API per endpoint with schema content, in endpoint-name order, paired with the
+/// endpoint's name; an Err per endpoint that can't be one. Each API waits for its owner
+/// (its component's, known in the components phase): see [`ApiTemplate::with_owner`].
+pub fn workload_to_apis<'w>(
+    ctx: &TranslateContext,
+    namespace: &str,
+    w: &'w Workload,
+) -> Vec<(&'w str, Result<ApiTemplate, String>)> {
+    api::workload_to_apis(ctx, namespace, w)
 }
 
 /// What the workload's component needs: its API endpoints (exactly those for which
 /// `workload_to_apis` yields an `Ok`), the endpoints it consumes and its resource refs.
 pub fn workload_facts(namespace: &str, w: &Workload) -> WorkloadFacts {
     api::workload_facts(namespace, w)
+}
+
+/// [`workload_facts`] when the workload's APIs are already translated.
+pub fn workload_facts_from(namespace: &str, w: &Workload, apis: &[(&str, Result<ApiTemplate, String>)]) -> WorkloadFacts {
+    api::facts_from(namespace, w, apis.iter().filter(|(_, api)| api.is_ok()).map(|(endpoint, _)| endpoint.to_string()).collect())
 }
 
 /// The API entity name for an endpoint: `<project>-<component>-<endpoint>`.
@@ -106,8 +115,19 @@ pub fn component_to_entity(ctx: &TranslateContext, c: &Component, links: &Compon
     component::component_to_entity(ctx, c, links)
 }
 
-/// `kind:namespace/name`, lower-cased as Backstage compares refs.
-pub fn entity_ref(entity: &Entity) -> String {
+/// The component's owner (its `backstage.io/owner`, else its project's, else the
+/// default), which its APIs take too.
+pub fn component_owner<'a>(ctx: &'a TranslateContext, c: &'a Component, project_owner: Option<&'a str>) -> &'a str {
+    common::resolve_owner([c.owner_annotation(), project_owner], ctx)
+}
+
+/// The owner of APIs whose component could not be read: its project's, else the default.
+pub fn fallback_owner<'a>(ctx: &'a TranslateContext, project_owner: Option<&'a str>) -> &'a str {
+    common::resolve_owner([project_owner], ctx)
+}
+
+/// `kind:namespace/name` of an entity's JSON, lower-cased as Backstage compares refs.
+pub fn entity_ref(entity: &Value) -> String {
     let kind = entity["kind"].as_str().unwrap_or_default();
     let ns = entity["metadata"]["namespace"].as_str().unwrap_or("default");
     let name = entity["metadata"]["name"].as_str().unwrap_or_default();

@@ -1,8 +1,8 @@
 //! Project -> `System`.
 
-use serde_json::{json, Map};
+use std::borrow::Cow;
 
-use super::common::{ann, checked, entity, managed_labels, resolve_owner, Annotations};
+use super::common::{ann, checked, resolve_owner, Annotations, Doc};
 use super::{Entity, TranslateContext};
 use crate::model::{Project, Resource};
 
@@ -28,21 +28,23 @@ pub fn project_to_system(ctx: &TranslateContext, p: &Project) -> Result<Entity, 
         annotations.set(ann::PROJECT_TYPE, project_type).set(ann::PROJECT_TYPE_KIND, kind);
     }
 
-    let mut metadata = Map::new();
-    metadata.insert("name".into(), json!(name));
-    metadata.insert("namespace".into(), json!(namespace));
-    metadata.insert("title".into(), json!(p.display_name().unwrap_or(name)));
-    metadata.insert("description".into(), json!(p.description().unwrap_or(name)));
-    metadata.insert("tags".into(), json!(["openchoreo", "project"]));
-    metadata.insert("annotations".into(), annotations.into_value());
-    metadata.insert("labels".into(), managed_labels());
-
-    let mut spec = Map::new();
-    spec.insert("owner".into(), json!(resolve_owner([p.owner_annotation()], ctx)));
-    spec.insert("domain".into(), json!(format!("default/{namespace}")));
+    let mut spec = vec![
+        ("owner", resolve_owner([p.owner_annotation()], ctx).into()),
+        ("domain", format!("default/{namespace}").into()),
+    ];
     if let Some(pipeline) = p.spec.deployment_pipeline_ref.as_ref().and_then(|r| r.name()) {
-        spec.insert("deploymentPipelineRef".into(), json!(pipeline));
+        spec.push(("deploymentPipelineRef", pipeline.into()));
     }
-
-    checked(entity("System", metadata, spec), &what())
+    let doc = Doc {
+        kind: "System",
+        name: Cow::Borrowed(name),
+        namespace: Some(namespace),
+        title: Cow::Borrowed(p.display_name().unwrap_or(name)),
+        description: Some(Cow::Borrowed(p.description().unwrap_or(name))),
+        tags: vec!["openchoreo".into(), "project".into()],
+        annotations,
+        spec,
+    };
+    checked(&doc, &what())?;
+    Ok(Entity::from_doc(&doc))
 }

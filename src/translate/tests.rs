@@ -2,6 +2,23 @@ use serde_json::{json, Value};
 
 use super::*;
 
+// The translations as JSON values, so the tests read fields by path.
+fn namespace_to_domain(ctx: &TranslateContext, ns: &Namespace) -> Result<Value, String> {
+    super::namespace_to_domain(ctx, ns).map(|e| e.to_value())
+}
+fn project_to_system(ctx: &TranslateContext, p: &Project) -> Result<Value, String> {
+    super::project_to_system(ctx, p).map(|e| e.to_value())
+}
+fn component_to_entity(ctx: &TranslateContext, c: &Component, links: &ComponentLinks) -> Result<Value, String> {
+    super::component_to_entity(ctx, c, links).map(|e| e.to_value())
+}
+fn workload_to_apis_with_owner(ctx: &TranslateContext, ns: &str, w: &Workload, owner: Option<&str>) -> Vec<Result<Value, String>> {
+    super::workload_to_apis_with_owner(ctx, ns, w, owner).into_iter().map(|r| r.map(|e| e.to_value())).collect()
+}
+fn workload_to_apis(ctx: &TranslateContext, ns: &str, w: &Workload) -> Vec<Result<Value, String>> {
+    workload_to_apis_with_owner(ctx, ns, w, None)
+}
+
 fn ctx() -> TranslateContext {
     TranslateContext {
         location_key: "provider:OpenChoreoEntityProvider".into(),
@@ -126,7 +143,7 @@ fn too_long_api_name_fails_that_endpoint_only() {
 #[test]
 fn api_entity_fields() {
     let w = sample_workload();
-    let apis: Vec<Entity> = workload_to_apis(&ctx(), "acme", &w).into_iter().map(Result::unwrap).collect();
+    let apis: Vec<Value> = workload_to_apis(&ctx(), "acme", &w).into_iter().map(Result::unwrap).collect();
     assert_eq!(apis.len(), 2, "no API for TCP without schema or blank schema content");
 
     let grpc = &apis[0];

@@ -4,7 +4,7 @@
 //! [`validate_entity`] or is reported as an error instead of being emitted: an entity
 //! the catalog would reject is better refused here, with a message naming the field.
 
-use serde_json::{Map, Value};
+use super::common::{Doc, Field};
 
 /// The longest entity name, namespace, tag or label value Backstage accepts.
 pub const MAX_NAME_LEN: usize = 63;
@@ -81,119 +81,77 @@ pub fn is_valid_label_value(s: &str) -> bool {
 const NAME_RULE: &str = "1-63 characters: letters and digits, separated by single '-', '_' or '.'";
 const NAMESPACE_RULE: &str = "1-63 characters: lower-case letters and digits, separated by single '-'";
 const TAG_RULE: &str = "1-63 characters: [a-z0-9:+#], separated by single '-'";
-const KEY_RULE: &str =
-    "an optional DNS-subdomain prefix and '/', then 1-63 characters: letters and digits, separated by single '-', '_' or '.'";
-
 fn invalid(field: &str, value: &str, rule: &str) -> String {
     format!("{field} {value:?} is not valid for Backstage (must be {rule})")
 }
 
-fn string_at<'a>(obj: &'a Map<String, Value>, key: &str, path: &str) -> Result<Option<&'a str>, String> {
-    match obj.get(key) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(format!("{path}.{key} must be a string, got {other}")),
+fn required<'a>(doc: &'a Doc, key: &str) -> Result<&'a str, String> {
+    match doc.spec.iter().find(|(k, _)| *k == key).map(|(_, v)| v) {
+        Some(Field::Str(s)) if !s.trim().is_empty() => Ok(s),
+        Some(Field::Str(s)) => Err(format!("spec.{key} {s:?} must not be empty")),
+        Some(_) => Err(format!("spec.{key} must be a string")),
+        None => Err(format!("spec.{key} is required")),
     }
 }
 
-fn required_string<'a>(obj: &'a Map<String, Value>, key: &str, path: &str) -> Result<&'a str, String> {
-    match string_at(obj, key, path)? {
-        Some(s) if !s.trim().is_empty() => Ok(s),
-        Some(s) => Err(format!("{path}.{key} {s:?} must not be empty")),
-        None => Err(format!("{path}.{key} is required")),
+fn optional_non_empty(doc: &Doc, key: &str) -> Result<(), String> {
+    match doc.spec.iter().find(|(k, _)| *k == key).map(|(_, v)| v) {
+        Some(Field::Str(s)) if s.trim().is_empty() => Err(format!("spec.{key} {s:?} must not be empty")),
+        Some(Field::Str(_)) | None => Ok(()),
+        Some(_) => Err(format!("spec.{key} must be a string")),
     }
 }
 
-fn optional_non_empty(obj: &Map<String, Value>, key: &str, path: &str) -> Result<(), String> {
-    match string_at(obj, key, path)? {
-        Some(s) if s.trim().is_empty() => Err(format!("{path}.{key} {s:?} must not be empty")),
-        _ => Ok(()),
-    }
-}
-
-fn string_list(obj: &Map<String, Value>, key: &str, path: &str) -> Result<(), String> {
-    match obj.get(key) {
-        None => Ok(()),
-        Some(Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                match item {
-                    Value::String(s) if !s.trim().is_empty() => {}
-                    other => return Err(format!("{path}.{key}[{i}] {other} must be a non-empty string")),
-                }
+fn string_lists(doc: &Doc) -> Result<(), String> {
+    for (key, value) in &doc.spec {
+        if let Field::List(items) = value {
+            if let Some(i) = items.iter().position(|s| s.trim().is_empty()) {
+                return Err(format!("spec.{key}[{i}] {:?} must be a non-empty string", items[i]));
             }
-            Ok(())
         }
-        Some(other) => Err(format!("{path}.{key} must be an array, got {other}")),
     }
+    Ok(())
 }
 
 /// Checks an entity the way the catalog would; `Err` names the offending field and value.
-pub fn validate_entity(entity: &Value) -> Result<(), String> {
-    let root = entity.as_object().ok_or("entity must be a JSON object")?;
-    required_string(root, "apiVersion", "entity")?;
-    let kind = required_string(root, "kind", "entity")?;
-    let meta = root.get("metadata").and_then(Value::as_object).ok_or("metadata must be an object")?;
-
-    let name = required_string(meta, "name", "metadata")?;
-    if !is_valid_entity_name(name) {
-        return Err(invalid("metadata.name", name, NAME_RULE));
+/// Annotation keys and labels are this module's constants (checked once by a test).
+pub fn validate_doc(doc: &Doc) -> Result<(), String> {
+    if !is_valid_entity_name(&doc.name) {
+        return Err(invalid("metadata.name", &doc.name, NAME_RULE));
     }
-    if let Some(ns) = string_at(meta, "namespace", "metadata")? {
+    if let Some(ns) = doc.namespace {
         if !is_valid_namespace(ns) {
             return Err(invalid("metadata.namespace", ns, NAMESPACE_RULE));
         }
     }
-    optional_non_empty(meta, "title", "metadata")?;
-    string_at(meta, "description", "metadata")?;
-
-    if let Some(tags) = meta.get("tags") {
-        let tags = tags.as_array().ok_or("metadata.tags must be an array")?;
-        for (i, tag) in tags.iter().enumerate() {
-            let tag = tag.as_str().ok_or_else(|| format!("metadata.tags[{i}] must be a string"))?;
-            if !is_valid_tag(tag) {
-                return Err(invalid(&format!("metadata.tags[{i}]"), tag, TAG_RULE));
-            }
+    if doc.title.trim().is_empty() {
+        return Err(format!("metadata.title {:?} must not be empty", doc.title));
+    }
+    for (i, tag) in doc.tags.iter().enumerate() {
+        if !is_valid_tag(tag) {
+            return Err(invalid(&format!("metadata.tags[{i}]"), tag, TAG_RULE));
         }
     }
-    for (field, check_value) in [("annotations", false), ("labels", true)] {
-        let Some(map) = meta.get(field) else { continue };
-        let map = map.as_object().ok_or_else(|| format!("metadata.{field} must be an object"))?;
-        for (key, value) in map {
-            if !is_valid_key(key) {
-                return Err(invalid(&format!("metadata.{field} key"), key, KEY_RULE));
-            }
-            let value = value.as_str().ok_or_else(|| format!("metadata.{field}[{key:?}] must be a string"))?;
-            if check_value && !is_valid_label_value(value) {
-                return Err(invalid(&format!("metadata.labels[{key:?}]"), value, &format!("empty or {NAME_RULE}")));
-            }
-        }
-    }
-
-    let spec = root.get("spec").and_then(Value::as_object);
-    let empty = Map::new();
-    let spec = spec.unwrap_or(&empty);
-    match kind {
+    string_lists(doc)?;
+    match doc.kind {
         "Component" => {
             for key in ["type", "lifecycle", "owner"] {
-                required_string(spec, key, "spec")?;
+                required(doc, key)?;
             }
-            optional_non_empty(spec, "system", "spec")?;
-            for key in ["providesApis", "consumesApis", "dependsOn"] {
-                string_list(spec, key, "spec")?;
-            }
+            optional_non_empty(doc, "system")?;
         }
         "API" => {
             for key in ["type", "lifecycle", "owner", "definition"] {
-                required_string(spec, key, "spec")?;
+                required(doc, key)?;
             }
-            optional_non_empty(spec, "system", "spec")?;
+            optional_non_empty(doc, "system")?;
         }
         "System" => {
-            required_string(spec, "owner", "spec")?;
-            optional_non_empty(spec, "domain", "spec")?;
+            required(doc, "owner")?;
+            optional_non_empty(doc, "domain")?;
         }
         "Domain" => {
-            required_string(spec, "owner", "spec")?;
+            required(doc, "owner")?;
         }
         _ => {}
     }
@@ -203,7 +161,6 @@ pub fn validate_entity(entity: &Value) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn names() {
@@ -248,48 +205,67 @@ mod tests {
         assert!(!is_valid_label_value("not ok"));
     }
 
-    fn entity() -> Value {
-        json!({
-            "apiVersion": "backstage.io/v1alpha1",
-            "kind": "Component",
-            "metadata": {"name": "svc", "namespace": "acme", "tags": ["openchoreo"],
-                         "annotations": {"openchoreo.io/x": "anything goes here"},
-                         "labels": {"openchoreo.io/managed": "true"}},
-            "spec": {"type": "deployment/x", "lifecycle": "ready", "owner": "group:default/t", "system": "p"}
-        })
+    #[test]
+    fn every_annotation_key_and_the_label_are_valid() {
+        for key in super::super::common::ann::ALL.iter().chain([&super::super::common::MANAGED_LABEL]) {
+            assert!(is_valid_key(key), "{key}");
+        }
+        assert!(is_valid_label_value("true"));
+    }
+
+    fn entity() -> Doc<'static> {
+        Doc {
+            kind: "Component",
+            name: "svc".into(),
+            namespace: Some("acme"),
+            title: "svc".into(),
+            description: None,
+            tags: vec!["openchoreo".into()],
+            annotations: Default::default(),
+            spec: vec![
+                ("type", "deployment/x".into()),
+                ("lifecycle", "ready".into()),
+                ("owner", "group:default/t".into()),
+                ("system", "p".into()),
+            ],
+        }
     }
 
     #[test]
     fn whole_entity() {
-        validate_entity(&entity()).unwrap();
+        validate_doc(&entity()).unwrap();
 
         let mut e = entity();
-        e["metadata"]["name"] = json!("bad name");
-        let err = validate_entity(&e).unwrap_err();
+        e.name = "bad name".into();
+        let err = validate_doc(&e).unwrap_err();
         assert!(err.contains("metadata.name") && err.contains("\"bad name\""), "{err}");
 
         let mut e = entity();
-        e["metadata"]["namespace"] = json!("Acme");
-        assert!(validate_entity(&e).unwrap_err().contains("metadata.namespace \"Acme\""));
+        e.namespace = Some("Acme");
+        assert!(validate_doc(&e).unwrap_err().contains("metadata.namespace \"Acme\""));
 
         let mut e = entity();
-        e["metadata"]["tags"] = json!(["openchoreo", "Bad_Tag"]);
-        assert!(validate_entity(&e).unwrap_err().contains("metadata.tags[1] \"Bad_Tag\""));
+        e.tags = vec!["openchoreo".into(), "Bad_Tag".into()];
+        assert!(validate_doc(&e).unwrap_err().contains("metadata.tags[1] \"Bad_Tag\""));
 
         let mut e = entity();
-        e["metadata"]["labels"]["openchoreo.io/x"] = json!("has space");
-        assert!(validate_entity(&e).unwrap_err().contains("\"has space\""));
+        e.title = " ".into();
+        assert!(validate_doc(&e).unwrap_err().contains("metadata.title"));
 
         let mut e = entity();
-        e["metadata"]["annotations"]["bad key!"] = json!("v");
-        assert!(validate_entity(&e).unwrap_err().contains("\"bad key!\""));
+        e.spec[2].1 = "".into();
+        assert!(validate_doc(&e).unwrap_err().contains("spec.owner"));
 
         let mut e = entity();
-        e["spec"]["owner"] = json!("");
-        assert!(validate_entity(&e).unwrap_err().contains("spec.owner"));
+        e.spec.retain(|(k, _)| *k != "owner");
+        assert!(validate_doc(&e).unwrap_err().contains("spec.owner is required"));
 
         let mut e = entity();
-        e["spec"]["consumesApis"] = json!(["ok", ""]);
-        assert!(validate_entity(&e).unwrap_err().contains("spec.consumesApis[1]"));
+        e.spec.push(("consumesApis", Field::List(vec!["ok".into(), "".into()])));
+        assert!(validate_doc(&e).unwrap_err().contains("spec.consumesApis[1]"));
+
+        let mut e = entity();
+        e.kind = "API";
+        assert!(validate_doc(&e).unwrap_err().contains("spec.definition is required"));
     }
 }
