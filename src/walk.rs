@@ -124,15 +124,65 @@ pub struct Fetched {
     page: Result<Page>,
 }
 
+/// What reading one page takes: the list's path and the cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub path: String,
+    pub cursor: Option<String>,
+}
+
+fn list_path(phase: Phase, namespace: &str) -> String {
+    match phase {
+        Phase::Namespaces => "/namespaces".to_string(),
+        phase => format!("/namespaces/{}/{}", segment(namespace), phase.as_str()),
+    }
+}
+
+impl Fetched {
+    /// A page read by a [`PageRequest`] for the position `cur`.
+    pub fn new(cur: WalkCursor, request: PageRequest, page: Result<Page>) -> Fetched {
+        Fetched { cur, path: request.path, page }
+    }
+
+    /// The request for the page after this one, when this page alone tells it (its next
+    /// cursor, or the next list of the same namespace): it can then be sent before this
+    /// page is processed. A page that will fail the walk tells none.
+    pub fn next_request(&self) -> Option<PageRequest> {
+        let page = self.page.as_ref().ok()?;
+        match &page.next_cursor {
+            Some(next) if self.cur.cursor.as_ref() != Some(next) => {
+                let max_pages = self.cur.max_pages_per_list.unwrap_or(100_000);
+                (self.cur.list_pages + 1 < max_pages).then(|| PageRequest { path: self.path.clone(), cursor: Some(next.clone()) })
+            }
+            Some(_) => None,
+            None => {
+                let ns = self.cur.namespace.as_deref()?;
+                let phase = match self.cur.phase {
+                    Phase::Projects => Phase::Workloads,
+                    Phase::Workloads => Phase::Components,
+                    _ => return None,
+                };
+                Some(PageRequest { path: list_path(phase, ns), cursor: None })
+            }
+        }
+    }
+
+    /// Whether the walk may pause after this page (see [`WalkCursor::may_pause`]).
+    pub fn may_pause_after(&self) -> bool {
+        let items = self.page.as_ref().map(|p| p.items.len() as i64).unwrap_or(0);
+        self.cur.catch_up_to.is_none_or(|c| self.cur.list_items + items > c)
+    }
+}
+
 impl WalkCursor {
-    /// Whether the page at this position can be fetched before the previous page is
-    /// committed: its path must not depend on what that commit stages (a new
-    /// namespace's name is read from the staged order).
-    pub fn prefetchable(&self) -> bool {
-        match self.phase {
-            Phase::Done => false,
-            Phase::Namespaces => true,
-            _ => self.namespace.is_some(),
+    /// The request for the page at this position, when it needs nothing from the state
+    /// database (a new namespace's name is read from the staged order).
+    pub fn request(&self) -> Option<PageRequest> {
+        match (self.phase, self.namespace.as_deref()) {
+            (Phase::Done, _) => None,
+            (Phase::Namespaces, _) => Some(PageRequest { path: list_path(Phase::Namespaces, ""), cursor: self.cursor.clone() }),
+            (phase, Some(ns)) => Some(PageRequest { path: list_path(phase, ns), cursor: self.cursor.clone() }),
+            (_, None) => None,
         }
     }
 }
@@ -186,10 +236,7 @@ impl Walker<'_> {
                 }
             }
         }
-        let path = match cur.phase {
-            Phase::Namespaces => "/namespaces".to_string(),
-            phase => format!("/namespaces/{}/{}", segment(cur.namespace.as_deref().unwrap_or_default()), phase.as_str()),
-        };
+        let path = list_path(cur.phase, cur.namespace.as_deref().unwrap_or_default());
         let page = self.client.list(&path, cur.cursor.as_deref()).await;
         Ok(Fetched { cur, path, page })
     }

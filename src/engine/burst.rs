@@ -11,10 +11,40 @@ use super::{action, Engine, Mutation, Sink, TickReport};
 use crate::engine::status::{CompletedCycle, CycleProgress, RejectedRemoval};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{now_ms, ProviderRow};
-use crate::walk::{Phase, WalkCursor, Walker};
+use crate::client::{Client, Page};
+use crate::walk::{Fetched, PageRequest, Phase, WalkCursor, Walker};
 
 /// Refs removed per mutation at the end of a cycle.
 const REMOVAL_CHUNK: i64 = 500;
+
+/// A page being read on another task; aborted when dropped unused.
+struct ReadAhead {
+    request: PageRequest,
+    handle: tokio::task::JoinHandle<Result<Page>>,
+}
+
+impl ReadAhead {
+    fn start(client: &Client, request: PageRequest) -> ReadAhead {
+        let client = client.clone();
+        let (path, cursor) = (request.path.clone(), request.cursor.clone());
+        let handle = tokio::spawn(async move { client.list(&path, cursor.as_deref()).await });
+        ReadAhead { request, handle }
+    }
+
+    async fn finish(mut self, cur: WalkCursor) -> Fetched {
+        let page = match (&mut self.handle).await {
+            Ok(page) => page,
+            Err(e) => Err(Error::new(ErrorCode::Transient, format!("GET {}: the read-ahead task failed: {e}", self.request.path))),
+        };
+        Fetched::new(cur, self.request.clone(), page)
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}
 
 pub(super) struct Burst<'e> {
     engine: &'e Engine,
@@ -62,9 +92,10 @@ impl<'e> Burst<'e> {
             ctx: &engine.ctx,
             provider: &engine.config.provider_name,
         };
-        // The next page, fetched while the current one is applied and committed: the
-        // walk's network time overlaps the catalog's and the database's.
-        let mut prefetched = None;
+        // The next page is requested as soon as the current one tells where it is, and
+        // read on another thread while the current one is translated, applied and
+        // committed: the walk's network time overlaps everything else.
+        let mut ahead: Option<ReadAhead> = None;
         loop {
             if engine.canceled() {
                 // reset/cancel/close already wrote the provider's state and revoked the lease.
@@ -75,22 +106,22 @@ impl<'e> Burst<'e> {
             if walk.phase == Phase::Done {
                 return self.finish_cycle(sink).await;
             }
-            let fetched = match prefetched.take() {
-                Some(f) => f,
-                None => match walker.fetch(&walk).await {
+            let fetched = match ahead.take() {
+                Some(read) if walk.request().as_ref() == Some(&read.request) => read.finish(walk.clone()).await,
+                _ => match walker.fetch(&walk).await {
                     Ok(f) => f,
                     Err(e) => return self.fail(e).await,
                 },
             };
+            // Read ahead only when the burst will go on to that page anyway, so the
+            // requests stay the minimum.
+            if Instant::now() < deadline || !fetched.may_pause_after() {
+                ahead = fetched.next_request().map(|request| ReadAhead::start(&engine.client, request));
+            }
             let step = match walker.process(fetched).await {
                 Ok(step) => step,
                 Err(e) => return self.fail(e).await,
             };
-            // Read ahead only when the burst will go on to that page anyway, so the
-            // requests stay the minimum.
-            let read_ahead = step.then_fail.is_none()
-                && step.next.prefetchable()
-                && (Instant::now() < deadline || !step.next.may_pause());
 
             // The last committed position: a failed commit must resume from here.
             let committed_progress = self.row.progress.clone();
@@ -109,25 +140,16 @@ impl<'e> Burst<'e> {
             self.row.walk = Some(next.clone());
             self.account_time();
 
-            let row = &self.row;
-            let lease = self.lease();
-            let apply_and_commit = async {
+            let applied = async {
                 if count > 0 {
                     let mutation = Mutation { added: step.entities, removed: vec![], location_key: engine.ctx.location_key.clone() };
                     sink.apply(mutation).await.map_err(|msg| {
                         Error::new(ErrorCode::Sink, format!("the catalog did not accept the page of GET {}: {msg}", step.path))
                     })?;
                 }
-                engine.store.commit_page(row, &step.commit, lease).await
-            };
-            let read_next = async {
-                if read_ahead {
-                    walker.fetch(&next).await.ok()
-                } else {
-                    None
-                }
-            };
-            let (applied, ahead) = tokio::join!(apply_and_commit, read_next);
+                engine.store.commit_page(&self.row, &step.commit, self.lease()).await
+            }
+            .await;
             if let Err(e) = applied {
                 // Nothing of the page was recorded (or it is unknown whether it was):
                 // record the failure at the last committed position, so the next burst
@@ -136,16 +158,20 @@ impl<'e> Burst<'e> {
                 self.row.progress = committed_progress;
                 return self.fail(e).await;
             }
-            prefetched = ahead;
             self.report.pages += step.fetched as i64;
             self.report.entities += count;
             if let Some(e) = step.then_fail {
                 return self.fail(e).await;
             }
+            // A read-ahead for another position (the page did not go where its cursor
+            // said) is dropped.
+            if ahead.as_ref().is_some_and(|read| next.request().as_ref() != Some(&read.request)) {
+                ahead = None;
+            }
             let done = next.phase == Phase::Done;
-            // A page already read is processed even past the deadline: dropping it
+            // A page already requested is processed even past the deadline: dropping it
             // would cost a request.
-            if !done && may_pause && prefetched.is_none() && Instant::now() >= deadline {
+            if !done && may_pause && ahead.is_none() && Instant::now() >= deadline {
                 return self.pause().await;
             }
         }
