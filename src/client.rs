@@ -266,17 +266,24 @@ fn status_error(shown: &str, status: StatusCode, headers: &HeaderMap, body: &[u8
 }
 
 fn parse_page(shown: &str, body: &[u8]) -> Result<Page> {
-    /// The envelope, its members left as raw text: items are parsed one by one later.
+    /// The envelope in one pass, each item left as raw text (parsed on its own later, so
+    /// one bad item does not lose its page).
     #[derive(serde::Deserialize)]
     struct Envelope<'a> {
-        #[serde(borrow, default)]
-        items: Option<&'a RawValue>,
+        #[serde(default)]
+        items: Option<Vec<Box<RawValue>>>,
         #[serde(borrow, default)]
         pagination: Option<&'a RawValue>,
         #[serde(borrow, default)]
         success: Option<&'a RawValue>,
         #[serde(borrow, default)]
         data: Option<&'a RawValue>,
+    }
+    /// The same, `items` unread: says what is wrong with an envelope that fails.
+    #[derive(serde::Deserialize)]
+    struct Loose<'a> {
+        #[serde(borrow, default)]
+        items: Option<&'a RawValue>,
     }
     let envelope: Envelope = match serde_json::from_slice(body) {
         Ok(envelope) => envelope,
@@ -286,11 +293,19 @@ fn parse_page(shown: &str, body: &[u8]) -> Result<Page> {
                     ErrorCode::InvalidResponse,
                     format!("{shown}: response is not valid JSON ({e}): {}", excerpt(body)),
                 ),
-                Ok(_) if body.trim_ascii_start().starts_with(b"{") => Error::new(
-                    ErrorCode::InvalidResponse,
-                    format!("{shown}: the response envelope cannot be read ({e}): {}", excerpt(body)),
-                ),
-                Ok(_) => Error::new(ErrorCode::Incompatible, format!("{shown}: expected a JSON object, got {}", excerpt(body))),
+                Ok(_) if !body.trim_ascii_start().starts_with(b"{") => {
+                    Error::new(ErrorCode::Incompatible, format!("{shown}: expected a JSON object, got {}", excerpt(body)))
+                }
+                Ok(_) => match serde_json::from_slice::<Loose>(body).ok().and_then(|l| l.items) {
+                    Some(raw) if !raw.get().starts_with('[') => {
+                        let other: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                        Error::new(ErrorCode::InvalidResponse, format!("{shown}: `items` is not an array but {}", type_name(&other)))
+                    }
+                    _ => Error::new(
+                        ErrorCode::InvalidResponse,
+                        format!("{shown}: the response envelope cannot be read ({e}): {}", excerpt(body)),
+                    ),
+                },
             })
         }
     };
@@ -310,18 +325,7 @@ fn parse_page(shown: &str, body: &[u8]) -> Result<Page> {
             ),
         ));
     };
-    let items = match envelope.items {
-        None => Vec::new(),
-        Some(raw) if raw.get().starts_with('[') => serde_json::from_str::<Vec<Box<RawValue>>>(raw.get())
-            .map_err(|e| Error::new(ErrorCode::InvalidResponse, format!("{shown}: `items` cannot be read: {e}")))?,
-        Some(raw) => {
-            let other: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
-            return Err(Error::new(
-                ErrorCode::InvalidResponse,
-                format!("{shown}: `items` is not an array but {}", type_name(&other)),
-            ));
-        }
-    };
+    let items = envelope.items.unwrap_or_default();
     let next_cursor = match pagination.get("nextCursor") {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         Some(Value::String(_)) | Some(Value::Null) | None => None,

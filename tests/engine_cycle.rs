@@ -187,8 +187,9 @@ async fn bursts_stop_after_burst_length_and_resume_where_they_stopped() {
     let sink = CatalogSink::default();
     h.reset_stats();
     let reports = run_cycle(&engine, &sink).await;
-    // burstLength is checked between pages: a burst past its time stops after one page.
-    assert!(reports.iter().filter(|r| r.action == "burst").all(|r| r.pages <= 1), "{reports:?}");
+    // burstLength is checked between pages: a burst past its time stops after its page,
+    // plus the next one when that was requested before the time was up.
+    assert!(reports.iter().filter(|r| r.action == "burst").all(|r| r.pages <= 2), "{reports:?}");
     assert!(reports.len() > 10);
     assert_eq!(sink.refs(), expected_refs(&h));
     assert_eq!(h.stats().requests, h.summary().min_list_calls(5), "resuming costs no extra request");

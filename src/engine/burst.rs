@@ -10,7 +10,7 @@ use std::time::Instant;
 use super::{action, Engine, Mutation, Sink, TickReport};
 use crate::engine::status::{CompletedCycle, CycleProgress, RejectedRemoval};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{now_ms, ProviderRow};
+use crate::store::{now_ms, PageCommit, ProviderRow};
 use crate::client::{Client, Page};
 use crate::walk::{Fetched, PageRequest, Phase, WalkCursor, Walker};
 
@@ -37,6 +37,25 @@ impl ReadAhead {
             Err(e) => Err(Error::new(ErrorCode::Transient, format!("GET {}: the read-ahead task failed: {e}", self.request.path))),
         };
         Fetched::new(cur, self.request.clone(), page)
+    }
+}
+
+/// A page's commit on its own task.
+struct PendingCommit {
+    handle: tokio::task::JoinHandle<Result<()>>,
+    /// The walk position and progress before the page.
+    before: (Option<WalkCursor>, CycleProgress),
+    /// The phase of the page.
+    phase: Phase,
+}
+
+impl PendingCommit {
+    fn start(engine: &Engine, row: &ProviderRow, commit: PageCommit, before: (Option<WalkCursor>, CycleProgress), phase: Phase) -> Self {
+        let store = engine.store.clone();
+        let row = row.clone();
+        let (owner, ttl) = (engine.lease_owner.clone(), engine.config.lease_ttl);
+        let handle = tokio::spawn(async move { store.commit_page(&row, &commit, (&owner, ttl)).await });
+        PendingCommit { handle, before, phase }
     }
 }
 
@@ -96,35 +115,54 @@ impl<'e> Burst<'e> {
         // read on another thread while the current one is translated, applied and
         // committed: the walk's network time overlaps everything else.
         let mut ahead: Option<ReadAhead> = None;
+        // The previous page's commit, running while this page is read and processed.
+        let mut pending: Option<PendingCommit> = None;
         loop {
             if engine.canceled() {
-                // reset/cancel/close already wrote the provider's state and revoked the lease.
+                // reset/cancel/close already wrote the provider's state and revoked the
+                // lease (a pending commit fails on the lease; nothing is lost).
+                let _ = self.settle(pending.take()).await;
                 self.report.action = "canceled".into();
                 return Ok(self.report);
             }
             let walk = self.row.walk.clone().expect("a cycle is in progress");
             if walk.phase == Phase::Done {
+                if let Err(e) = self.settle(pending.take()).await {
+                    return self.fail(e).await;
+                }
                 return self.finish_cycle(sink).await;
             }
             let fetched = match ahead.take() {
                 Some(read) if walk.request().as_ref() == Some(&read.request) => read.finish(walk.clone()).await,
-                _ => match walker.fetch(&walk).await {
-                    Ok(f) => f,
-                    Err(e) => return self.fail(e).await,
-                },
+                _ => {
+                    // This read may need the namespaces the pending commit stages.
+                    if let Err(e) = self.settle(pending.take()).await {
+                        return self.fail(e).await;
+                    }
+                    match walker.fetch(&walk).await {
+                        Ok(f) => f,
+                        Err(e) => return self.fail(e).await,
+                    }
+                }
             };
             // Read ahead only when the burst will go on to that page anyway, so the
             // requests stay the minimum.
             if Instant::now() < deadline || !fetched.may_pause_after() {
                 ahead = fetched.next_request().map(|request| ReadAhead::start(&engine.client, request));
             }
+            // A components page reads what the projects and workloads pages staged.
+            if walk.phase == Phase::Components && pending.as_ref().is_some_and(|p| p.phase != Phase::Components) {
+                if let Err(e) = self.settle(pending.take()).await {
+                    return self.fail(e).await;
+                }
+            }
             let step = match walker.process(fetched).await {
                 Ok(step) => step,
-                Err(e) => return self.fail(e).await,
+                Err(e) => return self.settle_then_fail(pending.take(), e).await,
             };
 
-            // The last committed position: a failed commit must resume from here.
-            let committed_progress = self.row.progress.clone();
+            // The position before this page: a failed apply or commit resumes from here.
+            let before = (self.row.walk.clone(), self.row.progress.clone());
             let count = step.entities.len() as i64;
             let p = &mut self.row.progress;
             p.pages += step.fetched as i64;
@@ -137,31 +175,29 @@ impl<'e> Burst<'e> {
             p.phase = step.next.phase.as_str().into();
             let next = step.next.clone();
             let may_pause = next.may_pause();
-            self.row.walk = Some(next.clone());
-            self.account_time();
 
-            let applied = async {
-                if count > 0 {
-                    let mutation = Mutation { added: step.entities, removed: vec![], location_key: engine.ctx.location_key.clone() };
-                    sink.apply(mutation).await.map_err(|msg| {
-                        Error::new(ErrorCode::Sink, format!("the catalog did not accept the page of GET {}: {msg}", step.path))
-                    })?;
-                }
-                engine.store.commit_page(&self.row, &step.commit, self.lease()).await
-            }
-            .await;
-            if let Err(e) = applied {
-                // Nothing of the page was recorded (or it is unknown whether it was):
-                // record the failure at the last committed position, so the next burst
-                // repeats the page instead of skipping it.
-                self.row.walk = Some(walk);
-                self.row.progress = committed_progress;
+            // The previous page's commit (it ran while this page was read and processed)
+            // is done before this page reaches the catalog: so at most one page is ever
+            // in the catalog without being committed, and commits stay in page order.
+            if let Err(e) = self.settle(pending.take()).await {
                 return self.fail(e).await;
             }
+            if count > 0 {
+                let mutation = Mutation { added: step.entities, removed: vec![], location_key: engine.ctx.location_key.clone() };
+                if let Err(msg) = sink.apply(mutation).await {
+                    let e = Error::new(ErrorCode::Sink, format!("the catalog did not accept the page of GET {}: {msg}", step.path));
+                    // Nothing of this page is recorded: the next burst repeats it.
+                    (self.row.walk, self.row.progress) = before;
+                    return self.fail(e).await;
+                }
+            }
+            self.row.walk = Some(next.clone());
+            self.account_time();
+            pending = Some(PendingCommit::start(engine, &self.row, step.commit, before, walk.phase));
             self.report.pages += step.fetched as i64;
             self.report.entities += count;
             if let Some(e) = step.then_fail {
-                return self.fail(e).await;
+                return self.settle_then_fail(pending.take(), e).await;
             }
             // A read-ahead for another position (the page did not go where its cursor
             // said) is dropped.
@@ -172,8 +208,34 @@ impl<'e> Burst<'e> {
             // A page already requested is processed even past the deadline: dropping it
             // would cost a request.
             if !done && may_pause && ahead.is_none() && Instant::now() >= deadline {
+                if let Err(e) = self.settle(pending.take()).await {
+                    return self.fail(e).await;
+                }
                 return self.pause().await;
             }
+        }
+    }
+
+    /// Waits for a page's commit; when it failed, the walk goes back to the position
+    /// before that page, so the next burst repeats it instead of skipping it.
+    async fn settle(&mut self, pending: Option<PendingCommit>) -> Result<()> {
+        let Some(pending) = pending else { return Ok(()) };
+        let result = match pending.handle.await {
+            Ok(result) => result,
+            Err(e) => Err(Error::new(ErrorCode::Database, format!("the page commit task failed: {e}"))),
+        };
+        if result.is_err() {
+            (self.row.walk, self.row.progress) = pending.before;
+        }
+        result
+    }
+
+    /// Fails the burst with `e` once the pending commit is settled (or with the commit's
+    /// own error, when it failed).
+    async fn settle_then_fail(mut self, pending: Option<PendingCommit>, e: Error) -> Result<TickReport> {
+        match self.settle(pending).await {
+            Ok(()) => self.fail(e).await,
+            Err(commit_error) => self.fail(commit_error).await,
         }
     }
 

@@ -128,12 +128,15 @@ impl Store {
         let memory = url.contains(":memory:") || url.contains("mode=memory");
         let url = if !postgres && !memory && !url.contains('?') { format!("{url}?mode=rwc") } else { url.to_string() };
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-        // SQLite: one connection (writes serialize anyway, and an in-memory database
-        // lives exactly as long as its connection, so it must never be closed as idle).
+        // SQLite: a file gets two connections, so a page's look-ups can read (WAL) while
+        // the previous page commits; an in-memory database gets exactly one, as it lives
+        // exactly as long as its connection and must never be closed as idle.
         let options = if postgres {
             options.max_connections(4).min_connections(0)
-        } else {
+        } else if memory {
             options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
+        } else {
+            options.max_connections(2).min_connections(1)
         };
         let pool = options
             .connect(&url)
@@ -284,15 +287,10 @@ impl Store {
         refs.sort();
         refs.dedup(); // one statement may not touch a row twice (PostgreSQL)
         for chunk in refs.chunks(200) {
-            let sql = multi_row_upsert(
-                ENTITY_COLUMNS,
-                chunk.len(),
-                3,
-                "(provider, entity_ref) DO UPDATE SET last_seen_cycle = excluded.last_seen_cycle",
-            );
-            let mut q = sqlx::query(&sql).bind(p);
+            let sql = seen_refs_upsert(chunk.len());
+            let mut q = sqlx::query(&sql).bind(p).bind(row.cycle);
             for r in chunk {
-                q = q.bind(r.as_str()).bind(row.cycle).bind(row.cycle);
+                q = q.bind(r.as_str());
             }
             q.execute(&mut *tx).await.map_err(|e| Error::db("recording entity refs", e))?;
         }
@@ -574,6 +572,21 @@ impl Store {
 
 /// Rows per multi-row staging statement (at most 1 + 4 x 200 bind parameters).
 const STAGE_CHUNK: usize = 200;
+
+/// Records `rows` refs as seen in a cycle: `$1` the provider, `$2` the cycle, then one
+/// parameter per ref. (One parameter per row, not three: SQLite looks parameters up by
+/// name in a list, so a statement's binding cost grows with the square of their count.)
+fn seen_refs_upsert(rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {ENTITY_COLUMNS} VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!("($1, ${}, $2, $2)", r + 3));
+    }
+    sql.push_str(" ON CONFLICT (provider, entity_ref) DO UPDATE SET last_seen_cycle = excluded.last_seen_cycle");
+    sql
+}
 
 /// `INSERT INTO <table_cols> VALUES ($1, ...), ... ON CONFLICT <conflict>` for `rows` rows
 /// of `cols` parameters each after the shared `$1` (the provider).
