@@ -122,6 +122,48 @@ pub struct Fetched {
     cur: WalkCursor,
     path: String,
     page: Result<Page>,
+    /// A components page already parsed and looked up (its `page.items` are then empty).
+    prepared: Option<PreparedComponents>,
+}
+
+/// A components page parsed, with the staged cross-references it refers to.
+#[derive(Debug)]
+pub struct PreparedComponents {
+    /// Each item, or why it could not be read (with its name, when known).
+    items: Vec<std::result::Result<Component, (String, Option<String>)>>,
+    /// The page's workloads, by component name.
+    workloads: HashMap<String, StagedWorkload>,
+    /// The workloads they consume from, by component name (facts only).
+    targets: HashMap<String, StagedWorkload>,
+    /// Owner annotations of the page's projects.
+    owners: HashMap<String, String>,
+}
+
+impl PreparedComponents {
+    /// Parses a components page and reads what it needs from the staging tables: three
+    /// look-ups per page, whatever its size. Valid once the namespace's projects and
+    /// workloads are committed; the read-ahead of the next components page does it
+    /// while the current page is processed.
+    pub async fn prepare(store: &Store, provider: &str, ns: &str, items: Vec<Box<RawValue>>) -> Result<Self> {
+        let items: Vec<_> = items
+            .iter()
+            .map(|item| parse_item::<Component>(item).map_err(|(err, name, _)| (format!("invalid component: {err}"), name)))
+            .collect();
+        let names: Vec<String> = items
+            .iter()
+            .filter_map(|item| match item {
+                Ok(c) => Some(c.metadata.name.clone()),
+                Err((_, name)) => name.clone(),
+            })
+            .collect();
+        let workloads = store.staged_workloads(provider, ns, &names, true).await?;
+        let targets: Vec<String> =
+            workloads.values().flat_map(|w| w.facts.consumes.iter().map(|t| t.component.clone())).collect();
+        let targets = if targets.is_empty() { HashMap::new() } else { store.staged_workloads(provider, ns, &targets, false).await? };
+        let projects: Vec<String> = items.iter().flatten().map(|c| c.spec.owner.project_name.clone()).collect();
+        let owners = store.staged_project_owners(provider, ns, &projects).await?;
+        Ok(PreparedComponents { items, workloads, targets, owners })
+    }
 }
 
 /// What reading one page takes: the list's path and the cursor.
@@ -140,8 +182,8 @@ fn list_path(phase: Phase, namespace: &str) -> String {
 
 impl Fetched {
     /// A page read by a [`PageRequest`] for the position `cur`.
-    pub fn new(cur: WalkCursor, request: PageRequest, page: Result<Page>) -> Fetched {
-        Fetched { cur, path: request.path, page }
+    pub fn new(cur: WalkCursor, request: PageRequest, page: Result<Page>, prepared: Option<PreparedComponents>) -> Fetched {
+        Fetched { cur, path: request.path, page, prepared }
     }
 
     /// The request for the page after this one, when this page alone tells it (its next
@@ -169,7 +211,11 @@ impl Fetched {
 
     /// Whether the walk may pause after this page (see [`WalkCursor::may_pause`]).
     pub fn may_pause_after(&self) -> bool {
-        let items = self.page.as_ref().map(|p| p.items.len() as i64).unwrap_or(0);
+        let items = match (&self.page, &self.prepared) {
+            (Ok(_), Some(prepared)) => prepared.items.len() as i64,
+            (Ok(page), None) => page.items.len() as i64,
+            (Err(_), _) => 0,
+        };
         self.cur.catch_up_to.is_none_or(|c| self.cur.list_items + items > c)
     }
 }
@@ -238,12 +284,12 @@ impl Walker<'_> {
         }
         let path = list_path(cur.phase, cur.namespace.as_deref().unwrap_or_default());
         let page = self.client.list(&path, cur.cursor.as_deref()).await;
-        Ok(Fetched { cur, path, page })
+        Ok(Fetched { cur, path, page, prepared: None })
     }
 
     /// Turns a fetched page into entities, staged cross-references and the next cursor.
     pub async fn process(&self, fetched: Fetched) -> Result<StepResult> {
-        let Fetched { cur, path, page } = fetched;
+        let Fetched { cur, path, page, prepared } = fetched;
         let ns = cur.namespace.clone().unwrap_or_default();
         let page = match page {
             Ok(page) => page,
@@ -285,12 +331,18 @@ impl Walker<'_> {
 
         let mut out = StepResult { requests: page.requests, path: path.clone(), fetched: true, ..Default::default() };
         let items = page.items;
-        let count = items.len() as i64;
+        let count = prepared.as_ref().map_or(items.len(), |p| p.items.len()) as i64;
         match cur.phase {
             Phase::Namespaces => self.namespaces_page(&cur, items, &mut out),
             Phase::Projects => self.projects_page(&ns, items, &mut out),
             Phase::Workloads => self.workloads_page(&ns, items, &mut out),
-            Phase::Components => self.components_page(&ns, items, &mut out).await?,
+            Phase::Components => {
+                let prepared = match prepared {
+                    Some(prepared) => prepared,
+                    None => PreparedComponents::prepare(self.store, self.provider, &ns, items).await?,
+                };
+                self.components_page(&ns, prepared, &mut out)
+            }
             Phase::Done => unreachable!(),
         }
         for e in &mut out.commit.item_errors {
@@ -422,31 +474,19 @@ impl Walker<'_> {
         }
     }
 
-    async fn components_page(&self, ns: &str, items: Vec<Box<RawValue>>, out: &mut StepResult) -> Result<()> {
+    fn components_page(&self, ns: &str, prepared: PreparedComponents, out: &mut StepResult) {
+        let PreparedComponents { items, mut workloads, targets: target_facts, owners } = prepared;
         let mut components = Vec::with_capacity(items.len());
         let mut broken = Vec::new();
         for item in items {
-            match parse_item::<Component>(&item) {
+            match item {
                 Ok(c) => components.push(c),
-                Err((err, name, _)) => {
+                Err((message, name)) => {
                     broken.extend(name.clone());
-                    keep(out, "component", ns, name, format!("invalid component: {err}"));
+                    keep(out, "component", ns, name, message);
                 }
             }
         }
-        // Three look-ups per page, whatever its size: the page's workloads, the
-        // workloads they consume from, and the projects' owners.
-        let names: Vec<String> = components.iter().map(|c| c.metadata.name.clone()).chain(broken.iter().cloned()).collect();
-        let mut workloads = self.store.staged_workloads(self.provider, ns, &names, true).await?;
-        let targets: Vec<String> =
-            workloads.values().flat_map(|w| w.facts.consumes.iter().map(|t| t.component.clone())).collect();
-        let target_facts = if targets.is_empty() {
-            HashMap::new()
-        } else {
-            self.store.staged_workloads(self.provider, ns, &targets, false).await?
-        };
-        let projects: Vec<String> = components.iter().map(|c| c.spec.owner.project_name.clone()).collect();
-        let owners = self.store.staged_project_owners(self.provider, ns, &projects).await?;
 
         // A component that could not be read keeps its APIs too (they are not re-sent,
         // but not removed either) until it is fixed.
@@ -485,7 +525,6 @@ impl Walker<'_> {
             };
             out.entities.extend(apis.iter().map(|api| api.with_owner(owner)));
         }
-        Ok(())
     }
 }
 

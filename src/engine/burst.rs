@@ -10,9 +10,9 @@ use std::time::Instant;
 use super::{action, Engine, Mutation, Sink, TickReport};
 use crate::engine::status::{CompletedCycle, CycleProgress, RejectedRemoval};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::{now_ms, PageCommit, ProviderRow};
+use crate::store::{now_ms, PageCommit, ProviderRow, Store};
 use crate::client::{Client, Page};
-use crate::walk::{Fetched, PageRequest, Phase, WalkCursor, Walker};
+use crate::walk::{Fetched, PageRequest, Phase, PreparedComponents, WalkCursor, Walker};
 
 /// Refs removed per mutation at the end of a cycle.
 const REMOVAL_CHUNK: i64 = 500;
@@ -20,23 +20,50 @@ const REMOVAL_CHUNK: i64 = 500;
 /// A page being read on another task; aborted when dropped unused.
 struct ReadAhead {
     request: PageRequest,
-    handle: tokio::task::JoinHandle<Result<Page>>,
+    handle: tokio::task::JoinHandle<(Result<Page>, Option<PreparedComponents>)>,
+}
+
+/// What a read-ahead components page needs to be prepared as well.
+struct Prepare {
+    store: Store,
+    provider: String,
+    namespace: String,
 }
 
 impl ReadAhead {
-    fn start(client: &Client, request: PageRequest) -> ReadAhead {
+    fn start(client: &Client, request: PageRequest, prepare: Option<Prepare>) -> ReadAhead {
         let client = client.clone();
         let (path, cursor) = (request.path.clone(), request.cursor.clone());
-        let handle = tokio::spawn(async move { client.list(&path, cursor.as_deref()).await });
+        let handle = tokio::spawn(async move {
+            let page = client.list(&path, cursor.as_deref()).await;
+            match (page, prepare) {
+                (Ok(mut page), Some(p)) => {
+                    let items = std::mem::take(&mut page.items);
+                    match PreparedComponents::prepare(&p.store, &p.provider, &p.namespace, items).await {
+                        Ok(prepared) => (Ok(page), Some(prepared)),
+                        Err(e) => (Err(e), None),
+                    }
+                }
+                (page, _) => (page, None),
+            }
+        });
         ReadAhead { request, handle }
     }
 
     async fn finish(mut self, cur: WalkCursor) -> Fetched {
-        let page = match (&mut self.handle).await {
-            Ok(page) => page,
-            Err(e) => Err(Error::new(ErrorCode::Transient, format!("GET {}: the read-ahead task failed: {e}", self.request.path))),
+        let (page, prepared) = match (&mut self.handle).await {
+            Ok(done) => done,
+            Err(e) => {
+                (Err(Error::new(ErrorCode::Transient, format!("GET {}: the read-ahead task failed: {e}", self.request.path))), None)
+            }
         };
-        Fetched::new(cur, self.request.clone(), page)
+        Fetched::new(cur, self.request.clone(), page, prepared)
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        self.handle.abort();
     }
 }
 
@@ -59,11 +86,6 @@ impl PendingCommit {
     }
 }
 
-impl Drop for ReadAhead {
-    fn drop(&mut self) {
-        self.handle.abort();
-    }
-}
 
 pub(super) struct Burst<'e> {
     engine: &'e Engine,
@@ -145,16 +167,24 @@ impl<'e> Burst<'e> {
                     }
                 }
             };
-            // Read ahead only when the burst will go on to that page anyway, so the
-            // requests stay the minimum.
-            if Instant::now() < deadline || !fetched.may_pause_after() {
-                ahead = fetched.next_request().map(|request| ReadAhead::start(&engine.client, request));
-            }
             // A components page reads what the projects and workloads pages staged.
             if walk.phase == Phase::Components && pending.as_ref().is_some_and(|p| p.phase != Phase::Components) {
                 if let Err(e) = self.settle(pending.take()).await {
                     return self.fail(e).await;
                 }
+            }
+            // Read ahead only when the burst will go on to that page anyway, so the
+            // requests stay the minimum. The next page of a components list is also
+            // parsed and looked up there: its namespace's staging is complete.
+            if Instant::now() < deadline || !fetched.may_pause_after() {
+                ahead = fetched.next_request().map(|request| {
+                    let prepare = (walk.phase == Phase::Components && request.cursor.is_some()).then(|| Prepare {
+                        store: engine.store.clone(),
+                        provider: engine.config.provider_name.clone(),
+                        namespace: walk.namespace.clone().unwrap_or_default(),
+                    });
+                    ReadAhead::start(&engine.client, request, prepare)
+                });
             }
             let step = match walker.process(fetched).await {
                 Ok(step) => step,
