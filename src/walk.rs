@@ -133,7 +133,8 @@ pub struct PreparedComponents {
     items: Vec<std::result::Result<Component, (String, Option<String>)>>,
     /// The page's workloads, by component name.
     workloads: HashMap<String, StagedWorkload>,
-    /// The workloads they consume from, by component name (facts only).
+    /// The workloads they consume from that are not among the page's, by component
+    /// name (facts only).
     targets: HashMap<String, StagedWorkload>,
     /// Owner annotations of the page's projects.
     owners: HashMap<String, String>,
@@ -157,8 +158,15 @@ impl PreparedComponents {
             })
             .collect();
         let workloads = store.staged_workloads(provider, ns, &names, true).await?;
-        let targets: Vec<String> =
-            workloads.values().flat_map(|w| w.facts.consumes.iter().map(|t| t.component.clone())).collect();
+        // Targets among the page's own components are already in hand (dependencies
+        // within a project are common, and a project's components are often listed
+        // together); only the others are read.
+        let targets: Vec<String> = workloads
+            .values()
+            .flat_map(|w| w.facts.consumes.iter().map(|t| &t.component))
+            .filter(|target| !workloads.contains_key(*target))
+            .cloned()
+            .collect();
         let targets = if targets.is_empty() { HashMap::new() } else { store.staged_workloads(provider, ns, &targets, false).await? };
         let projects: Vec<String> = items.iter().flatten().map(|c| c.spec.owner.project_name.clone()).collect();
         let owners = store.staged_project_owners(provider, ns, &projects).await?;
@@ -475,7 +483,7 @@ impl Walker<'_> {
     }
 
     fn components_page(&self, ns: &str, prepared: PreparedComponents, out: &mut StepResult) {
-        let PreparedComponents { items, mut workloads, targets: target_facts, owners } = prepared;
+        let PreparedComponents { items, workloads, targets: target_facts, owners } = prepared;
         let mut components = Vec::with_capacity(items.len());
         let mut broken = Vec::new();
         for item in items {
@@ -491,22 +499,21 @@ impl Walker<'_> {
         // A component that could not be read keeps its APIs too (they are not re-sent,
         // but not removed either) until it is fixed.
         for name in &broken {
-            if let Some(w) = workloads.remove(name) {
+            if let Some(w) = workloads.get(name) {
                 out.commit.seen_refs.extend(w.apis.iter().map(|a| a.entity_ref().to_string()));
             }
         }
+        let facts_of = |component: &str| workloads.get(component).or_else(|| target_facts.get(component)).map(|w| &w.facts);
         for c in &components {
-            let (workload, apis) = match workloads.remove(&c.metadata.name) {
-                Some(w) => (Some(w.facts), w.apis),
-                None => (None, Vec::new()),
-            };
+            let staged = workloads.get(&c.metadata.name);
+            let workload = staged.map(|w| w.facts.clone());
+            let apis = staged.map(|w| w.apis.as_slice()).unwrap_or_default();
             let consumes_apis = workload
                 .iter()
                 .flat_map(|f| f.consumes.iter())
                 .filter(|t| {
-                    target_facts
-                        .get(&t.component)
-                        .is_some_and(|tw| tw.facts.project == t.project && tw.facts.api_endpoints.contains(&t.endpoint))
+                    facts_of(&t.component)
+                        .is_some_and(|tf| tf.project == t.project && tf.api_endpoints.contains(&t.endpoint))
                 })
                 .map(|t| translate::api_name(&t.project, &t.component, &t.endpoint))
                 .collect();
