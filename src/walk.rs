@@ -194,20 +194,35 @@ impl Fetched {
         Fetched { cur, path: request.path, page, prepared }
     }
 
-    /// The request for the page after this one, when this page alone tells it (its next
-    /// cursor, or the next list of the same namespace): it can then be sent before this
-    /// page is processed. A page that will fail the walk tells none.
-    pub fn next_request(&self) -> Option<PageRequest> {
+    /// What this page tells before it is processed, unless reading it failed.
+    pub fn head(&self) -> Option<PageHead> {
         let page = self.page.as_ref().ok()?;
-        match &page.next_cursor {
-            Some(next) if self.cur.cursor.as_ref() != Some(next) => {
-                let max_pages = self.cur.max_pages_per_list.unwrap_or(100_000);
-                (self.cur.list_pages + 1 < max_pages).then(|| PageRequest { path: self.path.clone(), cursor: Some(next.clone()) })
+        let items = self.prepared.as_ref().map_or(page.items.len(), |p| p.items.len());
+        Some(PageHead { next_cursor: page.next_cursor.clone(), items })
+    }
+}
+
+/// The start of a page: enough to request the next one before this one is processed.
+#[derive(Debug, Clone)]
+pub struct PageHead {
+    pub next_cursor: Option<String>,
+    pub items: usize,
+}
+
+impl WalkCursor {
+    /// The request for the page after the one at this position (read from `path`), when
+    /// that page's head alone tells it (its next cursor, or the next list of the same
+    /// namespace). A page that will fail the walk tells none.
+    pub fn request_after(&self, path: &str, head: &PageHead) -> Option<PageRequest> {
+        match &head.next_cursor {
+            Some(next) if self.cursor.as_ref() != Some(next) => {
+                let max_pages = self.max_pages_per_list.unwrap_or(100_000);
+                (self.list_pages + 1 < max_pages).then(|| PageRequest { path: path.to_string(), cursor: Some(next.clone()) })
             }
             Some(_) => None,
             None => {
-                let ns = self.cur.namespace.as_deref()?;
-                let phase = match self.cur.phase {
+                let ns = self.namespace.as_deref()?;
+                let phase = match self.phase {
                     Phase::Projects => Phase::Workloads,
                     Phase::Workloads => Phase::Components,
                     _ => return None,
@@ -217,14 +232,10 @@ impl Fetched {
         }
     }
 
-    /// Whether the walk may pause after this page (see [`WalkCursor::may_pause`]).
-    pub fn may_pause_after(&self) -> bool {
-        let items = match (&self.page, &self.prepared) {
-            (Ok(_), Some(prepared)) => prepared.items.len() as i64,
-            (Ok(page), None) => page.items.len() as i64,
-            (Err(_), _) => 0,
-        };
-        self.cur.catch_up_to.is_none_or(|c| self.cur.list_items + items > c)
+    /// Whether the walk may pause after the page at this position (see
+    /// [`WalkCursor::may_pause`]), given its item count.
+    pub fn may_pause_after(&self, items: usize) -> bool {
+        self.catch_up_to.is_none_or(|c| self.list_items + items as i64 > c)
     }
 }
 

@@ -12,7 +12,7 @@ use crate::engine::status::{CompletedCycle, CycleProgress, RejectedRemoval};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{now_ms, PageCommit, ProviderRow, Store};
 use crate::client::{Client, Page};
-use crate::walk::{Fetched, PageRequest, Phase, PreparedComponents, WalkCursor, Walker};
+use crate::walk::{Fetched, PageHead, PageRequest, Phase, PreparedComponents, WalkCursor, Walker};
 
 /// Refs removed per mutation at the end of a cycle.
 const REMOVAL_CHUNK: i64 = 500;
@@ -20,6 +20,8 @@ const REMOVAL_CHUNK: i64 = 500;
 /// A page being read on another task; aborted when dropped unused.
 struct ReadAhead {
     request: PageRequest,
+    /// The page's head, sent as soon as the page is read (nothing when reading failed).
+    head: Option<tokio::sync::oneshot::Receiver<PageHead>>,
     handle: tokio::task::JoinHandle<(Result<Page>, Option<PreparedComponents>)>,
 }
 
@@ -34,8 +36,12 @@ impl ReadAhead {
     fn start(client: &Client, request: PageRequest, prepare: Option<Prepare>) -> ReadAhead {
         let client = client.clone();
         let (path, cursor) = (request.path.clone(), request.cursor.clone());
+        let (head_tx, head_rx) = tokio::sync::oneshot::channel();
         let handle = tokio::spawn(async move {
             let page = client.list(&path, cursor.as_deref()).await;
+            if let Ok(page) = &page {
+                let _ = head_tx.send(PageHead { next_cursor: page.next_cursor.clone(), items: page.items.len() });
+            }
             match (page, prepare) {
                 (Ok(mut page), Some(p)) => {
                     let items = std::mem::take(&mut page.items);
@@ -47,7 +53,12 @@ impl ReadAhead {
                 (page, _) => (page, None),
             }
         });
-        ReadAhead { request, handle }
+        ReadAhead { request, head: Some(head_rx), handle }
+    }
+
+    /// The page's head, once it is read; `None` when reading it failed.
+    async fn head(&mut self) -> Option<PageHead> {
+        self.head.take()?.await.ok()
     }
 
     async fn finish(mut self, cur: WalkCursor) -> Fetched {
@@ -154,38 +165,36 @@ impl<'e> Burst<'e> {
                 }
                 return self.finish_cycle(sink).await;
             }
-            let fetched = match ahead.take() {
-                Some(read) if walk.request().as_ref() == Some(&read.request) => read.finish(walk.clone()).await,
-                _ => {
-                    // This read may need the namespaces the pending commit stages.
-                    if let Err(e) = self.settle(pending.take()).await {
-                        return self.fail(e).await;
-                    }
-                    match walker.fetch(&walk).await {
-                        Ok(f) => f,
-                        Err(e) => return self.fail(e).await,
-                    }
-                }
-            };
             // A components page reads what the projects and workloads pages staged.
             if walk.phase == Phase::Components && pending.as_ref().is_some_and(|p| p.phase != Phase::Components) {
                 if let Err(e) = self.settle(pending.take()).await {
                     return self.fail(e).await;
                 }
             }
-            // Read ahead only when the burst will go on to that page anyway, so the
-            // requests stay the minimum. The next page of a components list is also
-            // parsed and looked up there: its namespace's staging is complete.
-            if Instant::now() < deadline || !fetched.may_pause_after() {
-                ahead = fetched.next_request().map(|request| {
-                    let prepare = (walk.phase == Phase::Components && request.cursor.is_some()).then(|| Prepare {
-                        store: engine.store.clone(),
-                        provider: engine.config.provider_name.clone(),
-                        namespace: walk.namespace.clone().unwrap_or_default(),
-                    });
-                    ReadAhead::start(&engine.client, request, prepare)
-                });
-            }
+            // The next page is requested as soon as this page's head (its next cursor) is
+            // in, before this page is prepared and processed.
+            let fetched = match ahead.take() {
+                Some(mut read) if walk.request().as_ref() == Some(&read.request) => {
+                    if let Some(head) = read.head().await {
+                        ahead = self.read_ahead(&walk, &read.request.path, &head, deadline);
+                    }
+                    read.finish(walk.clone()).await
+                }
+                _ => {
+                    // This read may need the namespaces the pending commit stages.
+                    if let Err(e) = self.settle(pending.take()).await {
+                        return self.fail(e).await;
+                    }
+                    let fetched = match walker.fetch(&walk).await {
+                        Ok(f) => f,
+                        Err(e) => return self.fail(e).await,
+                    };
+                    if let (Some(head), Some(request)) = (fetched.head(), walk.request()) {
+                        ahead = self.read_ahead(&walk, &request.path, &head, deadline);
+                    }
+                    fetched
+                }
+            };
             let step = match walker.process(fetched).await {
                 Ok(step) => step,
                 Err(e) => return self.settle_then_fail(pending.take(), e).await,
@@ -244,6 +253,24 @@ impl<'e> Burst<'e> {
                 return self.pause().await;
             }
         }
+    }
+
+    /// Starts reading the page after the one at `walk` (read from `path`), when its
+    /// head names it and the burst will go on to it anyway (so the requests stay the
+    /// minimum). The next page of a components list is also parsed and looked up there:
+    /// by then its namespace's staging is committed.
+    fn read_ahead(&self, walk: &WalkCursor, path: &str, head: &PageHead, deadline: Instant) -> Option<ReadAhead> {
+        if Instant::now() >= deadline && walk.may_pause_after(head.items) {
+            return None;
+        }
+        let request = walk.request_after(path, head)?;
+        let engine = self.engine;
+        let prepare = (walk.phase == Phase::Components && request.cursor.is_some()).then(|| Prepare {
+            store: engine.store.clone(),
+            provider: engine.config.provider_name.clone(),
+            namespace: walk.namespace.clone().unwrap_or_default(),
+        });
+        Some(ReadAhead::start(&engine.client, request, prepare))
     }
 
     /// Waits for a page's commit; when it failed, the walk goes back to the position
