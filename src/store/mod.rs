@@ -281,6 +281,15 @@ impl Store {
     pub async fn commit_page(&self, row: &ProviderRow, page: &PageCommit, lease: (&str, Duration)) -> Result<()> {
         let p = &row.name;
         let mut tx = self.begin().await?;
+        if self.postgres {
+            // A page commit need not wait for its WAL flush: a database crash can lose
+            // only the last commits, whose pages are already in the catalog and are
+            // then applied again (never skipped), as with SQLite's synchronous=NORMAL.
+            sqlx::query("SET LOCAL synchronous_commit TO OFF")
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| Error::db("starting a page commit", e))?;
+        }
         // Fence first: nothing of this page is written by a process that lost the lease.
         write_provider(&mut tx, row, Some(lease)).await?;
         let mut refs: Vec<&String> = page.seen_refs.iter().collect();
