@@ -138,18 +138,28 @@ impl Store {
         } else {
             options.max_connections(2).min_connections(1)
         };
+        // Page commits need not wait for a disk flush: a crash of the database (or a
+        // power cut) can lose only the last commits, whose pages are already in the
+        // catalog and are applied again (repeated, never skipped); the lease fences
+        // whatever a lost lease write would allow. Set on every connection: these
+        // settings are per connection.
+        let options = options.after_connect(move |conn, _| {
+            Box::pin(async move {
+                if postgres {
+                    sqlx::query("SET synchronous_commit TO OFF").execute(&mut *conn).await?;
+                } else if !memory {
+                    // WAL lets readers in other processes through while a burst writes;
+                    // with it, NORMAL syncs at checkpoints instead of at every commit.
+                    sqlx::query("PRAGMA journal_mode=WAL").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA synchronous=NORMAL").execute(&mut *conn).await?;
+                }
+                Ok(())
+            })
+        });
         let pool = options
             .connect(&url)
             .await
             .map_err(|e| Error::db("opening the state database", e))?;
-        if !postgres && !memory {
-            // WAL lets readers in other processes through while a burst writes.
-            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await.map_err(|e| Error::db("setting WAL mode", e))?;
-            // In WAL mode, NORMAL syncs at checkpoints instead of at every commit: a crash
-            // of the process loses nothing, a power cut may lose the last commits (pages
-            // the next burst repeats), and the database stays consistent either way.
-            sqlx::query("PRAGMA synchronous=NORMAL").execute(&pool).await.map_err(|e| Error::db("setting synchronous=NORMAL", e))?;
-        }
         migrate::run(&pool, postgres).await?;
         Ok(Store { pool, postgres, analyzed: Default::default() })
     }
@@ -281,15 +291,6 @@ impl Store {
     pub async fn commit_page(&self, row: &ProviderRow, page: &PageCommit, lease: (&str, Duration)) -> Result<()> {
         let p = &row.name;
         let mut tx = self.begin().await?;
-        if self.postgres {
-            // A page commit need not wait for its WAL flush: a database crash can lose
-            // only the last commits, whose pages are already in the catalog and are
-            // then applied again (never skipped), as with SQLite's synchronous=NORMAL.
-            sqlx::query("SET LOCAL synchronous_commit TO OFF")
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| Error::db("starting a page commit", e))?;
-        }
         // Fence first: nothing of this page is written by a process that lost the lease.
         write_provider(&mut tx, row, Some(lease)).await?;
         let mut refs: Vec<&String> = page.seen_refs.iter().collect();
@@ -675,6 +676,35 @@ async fn write_provider(tx: &mut Transaction<'static, Any>, row: &ProviderRow, l
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Page commits do not wait for a disk flush, on either database (the durability
+    /// the README and docs/reliability.md state).
+    #[tokio::test]
+    async fn page_commits_do_not_wait_for_a_disk_flush() {
+        let dir = std::env::temp_dir().join(format!("oc-store-sync-{}.db", std::process::id()));
+        let store = Store::open(&format!("sqlite://{}", dir.display())).await.unwrap();
+        // Both connections of the pool (the setting is per connection).
+        let mut a = store.pool.acquire().await.unwrap();
+        let mut b = store.pool.acquire().await.unwrap();
+        for conn in [&mut a, &mut b] {
+            let sync: i64 = sqlx::query("PRAGMA synchronous").fetch_one(&mut **conn).await.unwrap().get(0);
+            assert_eq!(sync, 1, "SQLite: synchronous=NORMAL");
+        }
+        drop((a, b));
+        store.close().await;
+        let _ = std::fs::remove_file(&dir);
+
+        let url = std::env::var("OC_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        if tokio::net::TcpStream::connect("127.0.0.1:5432").await.is_err() {
+            assert!(std::env::var("CI").is_err(), "CI=true but PostgreSQL is not reachable");
+            eprintln!("SKIPPED: PostgreSQL not reachable; SQLite only");
+            return;
+        }
+        let store = Store::open(&url).await.unwrap();
+        let setting: String = sqlx::query("SHOW synchronous_commit").fetch_one(&store.pool).await.unwrap().get(0);
+        assert_eq!(setting, "off", "PostgreSQL: synchronous_commit=off on the engine's connections");
+        store.close().await;
+    }
 
     #[test]
     fn staged_api_templates_round_trip_as_raw_text() {
