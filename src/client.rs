@@ -284,46 +284,65 @@ fn parse_page(shown: &str, body: &[u8]) -> Result<Page> {
     struct Loose<'a> {
         #[serde(borrow, default)]
         items: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        pagination: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        success: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        data: Option<&'a RawValue>,
     }
-    let envelope: Envelope = match serde_json::from_slice(body) {
-        Ok(envelope) => envelope,
-        Err(e) => {
-            return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-                Err(e) => Error::new(
-                    ErrorCode::InvalidResponse,
-                    format!("{shown}: response is not valid JSON ({e}): {}", excerpt(body)),
-                ),
-                Ok(_) if !body.trim_ascii_start().starts_with(b"{") => {
-                    Error::new(ErrorCode::Incompatible, format!("{shown}: expected a JSON object, got {}", excerpt(body)))
-                }
-                Ok(_) => match serde_json::from_slice::<Loose>(body).ok().and_then(|l| l.items) {
-                    Some(raw) if !raw.get().starts_with('[') => {
-                        let other: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
-                        Error::new(ErrorCode::InvalidResponse, format!("{shown}: `items` is not an array but {}", type_name(&other)))
-                    }
-                    _ => Error::new(
-                        ErrorCode::InvalidResponse,
-                        format!("{shown}: the response envelope cannot be read ({e}): {}", excerpt(body)),
-                    ),
-                },
-            })
-        }
-    };
-    let pagination: Option<Value> = envelope.pagination.and_then(|p| serde_json::from_str(p.get()).ok());
-    let Some(Value::Object(pagination)) = pagination else {
-        let era = if envelope.success.is_some() && envelope.data.is_some() {
+    let no_pagination = |has_org_envelope: bool| {
+        let era = if has_org_envelope {
             "it looks like an organization-era OpenChoreo (the {success, data} envelope)"
         } else {
             "it is not the current OpenChoreo API"
         };
-        return Err(Error::new(
+        Error::new(
             ErrorCode::Incompatible,
             format!(
                 "{shown}: the answer has no `pagination` object, so {era}; this module needs the \
                  cursor-paginated API (OpenChoreo 2026-03 or later). Got: {}",
                 excerpt(body)
             ),
-        ));
+        )
+    };
+    let is_object = |raw: Option<&RawValue>| raw.is_some_and(|r| r.get().starts_with('{'));
+    // An object, not any JSON: serde would also read a struct from an array.
+    if !body.trim_ascii_start().starts_with(b"{") {
+        return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Err(e) => Error::new(ErrorCode::InvalidResponse, format!("{shown}: response is not valid JSON ({e}): {}", excerpt(body))),
+            Ok(_) => Error::new(ErrorCode::Incompatible, format!("{shown}: expected a JSON object, got {}", excerpt(body))),
+        });
+    }
+    let envelope: Envelope = match serde_json::from_slice(body) {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            return Err(match serde_json::from_slice::<Loose>(body) {
+                Err(_) => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                    Err(e) => Error::new(
+                        ErrorCode::InvalidResponse,
+                        format!("{shown}: response is not valid JSON ({e}): {}", excerpt(body)),
+                    ),
+                    Ok(_) => Error::new(
+                        ErrorCode::InvalidResponse,
+                        format!("{shown}: the response envelope cannot be read ({e}): {}", excerpt(body)),
+                    ),
+                },
+                Ok(loose) if !is_object(loose.pagination) => no_pagination(loose.success.is_some() && loose.data.is_some()),
+                Ok(Loose { items: Some(raw), .. }) if !raw.get().starts_with('[') => {
+                    let other: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                    Error::new(ErrorCode::InvalidResponse, format!("{shown}: `items` is not an array but {}", type_name(&other)))
+                }
+                Ok(_) => Error::new(
+                    ErrorCode::InvalidResponse,
+                    format!("{shown}: the response envelope cannot be read ({e}): {}", excerpt(body)),
+                ),
+            })
+        }
+    };
+    let pagination: Option<Value> = envelope.pagination.and_then(|p| serde_json::from_str(p.get()).ok());
+    let Some(Value::Object(pagination)) = pagination else {
+        return Err(no_pagination(envelope.success.is_some() && envelope.data.is_some()));
     };
     let items = envelope.items.unwrap_or_default();
     let next_cursor = match pagination.get("nextCursor") {
@@ -374,6 +393,24 @@ mod tests {
         let e = parse_page("GET http://x/api/v1/namespaces", body).unwrap_err();
         assert_eq!(e.code, ErrorCode::Incompatible);
         assert!(e.message.contains("organization-era") && e.message.contains("http://x/api/v1/namespaces"));
+    }
+
+    #[test]
+    fn what_is_wrong_with_an_envelope_is_named_in_order() {
+        let kind = |body: &[u8]| parse_page("GET x", body).unwrap_err().code;
+        // No pagination at all: not this API, whatever else is wrong.
+        assert_eq!(kind(br#"{"items":5}"#), ErrorCode::Incompatible);
+        assert_eq!(kind(br#"{"items":[],"pagination":null}"#), ErrorCode::Incompatible);
+        // A JSON array is not an envelope, even one that would decode field by field.
+        assert_eq!(kind(b"[]"), ErrorCode::Incompatible);
+        assert_eq!(kind(br#"[[{"a":1}],{"nextCursor":"x"}]"#), ErrorCode::Incompatible);
+        assert_eq!(kind(b"{not json"), ErrorCode::InvalidResponse);
+        let e = parse_page("GET x", br#"{"items":5,"pagination":{}}"#).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidResponse);
+        assert!(e.message.contains("`items` is not an array but a number"), "{e}");
+        let p = parse_page("GET x", br#"{"items":null,"pagination":{"nextCursor":"c"}}"#).unwrap();
+        assert!(p.items.is_empty());
+        assert_eq!(p.next_cursor.as_deref(), Some("c"));
     }
 
     #[test]

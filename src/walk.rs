@@ -194,6 +194,11 @@ impl Fetched {
         Fetched { cur, path: request.path, page, prepared }
     }
 
+    /// The position of this page (with its namespace's name resolved).
+    pub fn position(&self) -> &WalkCursor {
+        &self.cur
+    }
+
     /// What this page tells before it is processed, unless reading it failed.
     pub fn head(&self) -> Option<PageHead> {
         let page = self.page.as_ref().ok()?;

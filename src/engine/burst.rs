@@ -189,8 +189,10 @@ impl<'e> Burst<'e> {
                         Ok(f) => f,
                         Err(e) => return self.fail(e).await,
                     };
-                    if let (Some(head), Some(request)) = (fetched.head(), walk.request()) {
-                        ahead = self.read_ahead(&walk, &request.path, &head, deadline);
+                    // `fetched.position()`, not `walk`: it knows a new namespace's name.
+                    let position = fetched.position();
+                    if let (Some(head), Some(request)) = (fetched.head(), position.request()) {
+                        ahead = self.read_ahead(position, &request.path, &head, deadline);
                     }
                     fetched
                 }
