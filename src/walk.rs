@@ -215,14 +215,23 @@ pub struct PageHead {
 }
 
 impl WalkCursor {
-    /// The request for the page after the one at this position (read from `path`), when
-    /// that page's head alone tells it (its next cursor, or the next list of the same
-    /// namespace). A page that will fail the walk tells none.
-    pub fn request_after(&self, path: &str, head: &PageHead) -> Option<PageRequest> {
+    /// The request for the page after the one at this position (read from `path`), and
+    /// that page's position as far as the head tells it (what the next request and the
+    /// pause rule need), when the head alone names it: its next cursor, or the next list
+    /// of the same namespace. A page that will fail the walk names none.
+    pub fn position_after(&self, path: &str, head: &PageHead) -> Option<(PageRequest, WalkCursor)> {
         match &head.next_cursor {
             Some(next) if self.cursor.as_ref() != Some(next) => {
                 let max_pages = self.max_pages_per_list.unwrap_or(100_000);
-                (self.list_pages + 1 < max_pages).then(|| PageRequest { path: path.to_string(), cursor: Some(next.clone()) })
+                (self.list_pages + 1 < max_pages).then(|| {
+                    let position = WalkCursor {
+                        cursor: Some(next.clone()),
+                        list_pages: self.list_pages + 1,
+                        list_items: self.list_items + head.items as i64,
+                        ..self.clone()
+                    };
+                    (PageRequest { path: path.to_string(), cursor: Some(next.clone()) }, position)
+                })
             }
             Some(_) => None,
             None => {
@@ -232,7 +241,7 @@ impl WalkCursor {
                     Phase::Workloads => Phase::Components,
                     _ => return None,
                 };
-                Some(PageRequest { path: list_path(phase, ns), cursor: None })
+                Some((PageRequest { path: list_path(phase, ns), cursor: None }, self.next_list(phase)))
             }
         }
     }

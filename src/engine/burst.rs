@@ -5,7 +5,10 @@
 //! sink, and only then commit its cursor and entity refs. A crash in between repeats
 //! the page; it never skips one.
 
+use std::sync::Arc;
 use std::time::Instant;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{action, Engine, Mutation, Sink, TickReport};
 use crate::engine::status::{CompletedCycle, CycleProgress, RejectedRemoval};
@@ -17,34 +20,81 @@ use crate::walk::{Fetched, PageHead, PageRequest, Phase, PreparedComponents, Wal
 /// Refs removed per mutation at the end of a cycle.
 const REMOVAL_CHUNK: i64 = 500;
 
-/// A page being read on another task; aborted when dropped unused.
+/// Pages read ahead of the page being processed, at most.
+const READ_AHEAD_PAGES: usize = 2;
+
+/// A page being read on another task; aborted when dropped unused. Once its head is in,
+/// it starts reading the page after it (the same list's next page), so the list is read
+/// at the pace of the API while earlier pages are processed, never more than
+/// [`READ_AHEAD_PAGES`] ahead.
 struct ReadAhead {
     request: PageRequest,
     /// The page's head, sent as soon as the page is read (nothing when reading failed).
     head: Option<tokio::sync::oneshot::Receiver<PageHead>>,
+    /// The read-ahead of the page after it, when one was started.
+    next: Option<tokio::sync::oneshot::Receiver<ReadAhead>>,
     handle: tokio::task::JoinHandle<(Result<Page>, Option<PreparedComponents>)>,
+    /// A read-ahead slot, held until the consumer takes the page.
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// What a read-ahead needs besides its request.
+#[derive(Clone)]
+struct Chain {
+    client: Client,
+    /// Components pages are prepared (parsed and looked up) on the read-ahead task.
+    prepare: Option<Prepare>,
+    deadline: Instant,
+    slots: Arc<Semaphore>,
 }
 
 /// What a read-ahead components page needs to be prepared as well.
+#[derive(Clone)]
 struct Prepare {
     store: Store,
     provider: String,
     namespace: String,
+    ns_index: i64,
+    /// The latest namespace (walk index) whose projects and workloads are committed: a
+    /// components page is looked up only once its namespace's staging is complete.
+    staged: tokio::sync::watch::Receiver<i64>,
 }
 
 impl ReadAhead {
-    fn start(client: &Client, request: PageRequest, prepare: Option<Prepare>) -> ReadAhead {
-        let client = client.clone();
+    /// Starts reading the page at `position` (requested by `request`).
+    fn start(chain: Chain, request: PageRequest, position: WalkCursor, slot: OwnedSemaphorePermit) -> ReadAhead {
         let (path, cursor) = (request.path.clone(), request.cursor.clone());
         let (head_tx, head_rx) = tokio::sync::oneshot::channel();
+        let (next_tx, next_rx) = tokio::sync::oneshot::channel();
         let handle = tokio::spawn(async move {
-            let page = client.list(&path, cursor.as_deref()).await;
+            let page = chain.client.list(&path, cursor.as_deref()).await;
             if let Ok(page) = &page {
-                let _ = head_tx.send(PageHead { next_cursor: page.next_cursor.clone(), items: page.items.len() });
+                let head = PageHead { next_cursor: page.next_cursor.clone(), items: page.items.len() };
+                let _ = head_tx.send(head.clone());
+                // The same list's next page, under the rule the burst applies: only when
+                // the burst will go on to it anyway, so the requests stay the minimum.
+                let next = (Instant::now() < chain.deadline || !position.may_pause_after(head.items))
+                    .then(|| position.position_after(&path, &head))
+                    .flatten()
+                    .filter(|(request, _)| request.cursor.is_some());
+                if let Some((request, position)) = next {
+                    let chain = chain.clone();
+                    tokio::spawn(async move {
+                        let Ok(slot) = chain.slots.clone().acquire_owned().await else { return };
+                        // Nobody waits for it any more (the burst ended or moved on).
+                        if !next_tx.is_closed() {
+                            let _ = next_tx.send(ReadAhead::start(chain, request, position, slot));
+                        }
+                    });
+                }
             }
-            match (page, prepare) {
-                (Ok(mut page), Some(p)) => {
+            match (page, chain.prepare) {
+                (Ok(mut page), Some(mut p)) => {
                     let items = std::mem::take(&mut page.items);
+                    if p.staged.wait_for(|&i| i >= p.ns_index).await.is_err() {
+                        // The burst is over; nobody will take this page.
+                        return (Err(Error::new(ErrorCode::Transient, "the burst ended".to_string())), None);
+                    }
                     match PreparedComponents::prepare(&p.store, &p.provider, &p.namespace, items).await {
                         Ok(prepared) => (Ok(page), Some(prepared)),
                         Err(e) => (Err(e), None),
@@ -53,7 +103,7 @@ impl ReadAhead {
                 (page, _) => (page, None),
             }
         });
-        ReadAhead { request, head: Some(head_rx), handle }
+        ReadAhead { request, head: Some(head_rx), next: Some(next_rx), handle, _slot: slot }
     }
 
     /// The page's head, once it is read; `None` when reading it failed.
@@ -69,6 +119,22 @@ impl ReadAhead {
             }
         };
         Fetched::new(cur, self.request.clone(), page, prepared)
+    }
+}
+
+/// The read-ahead of the next page: started, or about to be (waiting for a slot).
+enum Ahead {
+    Started(ReadAhead),
+    Coming(tokio::sync::oneshot::Receiver<ReadAhead>),
+}
+
+impl Ahead {
+    /// The read-ahead, once started; `None` when it will not be.
+    async fn started(self) -> Option<ReadAhead> {
+        match self {
+            Ahead::Started(read) => Some(read),
+            Ahead::Coming(rx) => rx.await.ok(),
+        }
     }
 }
 
@@ -105,12 +171,14 @@ pub(super) struct Burst<'e> {
     /// The cycle's bursting time before this burst began.
     millis_before: i64,
     report: TickReport,
+    /// See [`Prepare::staged`].
+    staged: Option<tokio::sync::watch::Receiver<i64>>,
 }
 
 impl<'e> Burst<'e> {
     pub fn new(engine: &'e Engine, row: ProviderRow) -> Self {
         let millis_before = row.progress.burst_millis;
-        Burst { engine, row, started: Instant::now(), millis_before, report: TickReport { action: "burst".into(), ..Default::default() } }
+        Burst { engine, row, started: Instant::now(), millis_before, report: TickReport { action: "burst".into(), ..Default::default() }, staged: None }
     }
 
     fn lease(&self) -> (&'e str, std::time::Duration) {
@@ -144,10 +212,18 @@ impl<'e> Burst<'e> {
             ctx: &engine.ctx,
             provider: &engine.config.provider_name,
         };
-        // The next page is requested as soon as the current one tells where it is, and
-        // read on another thread while the current one is translated, applied and
-        // committed: the walk's network time overlaps everything else.
-        let mut ahead: Option<ReadAhead> = None;
+        // The next pages are requested as soon as the page before tells where they are,
+        // and read (components pages: also prepared) on other tasks while the current
+        // one is translated, applied and committed.
+        let chain = Chain {
+            client: engine.client.clone(),
+            prepare: None,
+            deadline,
+            slots: Arc::new(Semaphore::new(READ_AHEAD_PAGES)),
+        };
+        let (staged, staged_rx) = tokio::sync::watch::channel(-1i64);
+        self.staged = Some(staged_rx);
+        let mut ahead: Option<Ahead> = None;
         // The previous page's commit, running while this page is read and processed.
         let mut pending: Option<PendingCommit> = None;
         loop {
@@ -166,17 +242,28 @@ impl<'e> Burst<'e> {
                 return self.finish_cycle(sink).await;
             }
             // A components page reads what the projects and workloads pages staged.
-            if walk.phase == Phase::Components && pending.as_ref().is_some_and(|p| p.phase != Phase::Components) {
-                if let Err(e) = self.settle(pending.take()).await {
-                    return self.fail(e).await;
+            if walk.phase == Phase::Components {
+                if pending.as_ref().is_some_and(|p| p.phase != Phase::Components) {
+                    if let Err(e) = self.settle(pending.take()).await {
+                        return self.fail(e).await;
+                    }
                 }
+                staged.send_replace(walk.ns_index);
             }
-            // The next page is requested as soon as this page's head (its next cursor) is
-            // in, before this page is prepared and processed.
-            let fetched = match ahead.take() {
+            let read = match ahead.take() {
+                Some(a) => a.started().await,
+                None => None,
+            };
+            let fetched = match read {
                 Some(mut read) if walk.request().as_ref() == Some(&read.request) => {
+                    let chained = read.next.take();
                     if let Some(head) = read.head().await {
-                        ahead = self.read_ahead(&walk, &read.request.path, &head, deadline);
+                        // The same list's next page is chained by the read-ahead itself;
+                        // the next list's first page is started here.
+                        ahead = match head.next_cursor {
+                            Some(_) => chained.map(Ahead::Coming),
+                            None => self.read_ahead(&chain, &walk, &read.request.path, &head).await.map(Ahead::Started),
+                        };
                     }
                     read.finish(walk.clone()).await
                 }
@@ -192,7 +279,7 @@ impl<'e> Burst<'e> {
                     // `fetched.position()`, not `walk`: it knows a new namespace's name.
                     let position = fetched.position();
                     if let (Some(head), Some(request)) = (fetched.head(), position.request()) {
-                        ahead = self.read_ahead(position, &request.path, &head, deadline);
+                        ahead = self.read_ahead(&chain, position, &request.path, &head).await.map(Ahead::Started);
                     }
                     fetched
                 }
@@ -240,14 +327,16 @@ impl<'e> Burst<'e> {
             if let Some(e) = step.then_fail {
                 return self.settle_then_fail(pending.take(), e).await;
             }
-            // A read-ahead for another position (the page did not go where its cursor
-            // said) is dropped.
-            if ahead.as_ref().is_some_and(|read| next.request().as_ref() != Some(&read.request)) {
-                ahead = None;
-            }
             let done = next.phase == Phase::Done;
-            // A page already requested is processed even past the deadline: dropping it
-            // would cost a request.
+            if !done && may_pause && Instant::now() >= deadline {
+                // A page already requested is processed even past the deadline: dropping
+                // it would cost a request. (One for another position, where the page did
+                // not go where its cursor said, is dropped.)
+                ahead = match ahead.take() {
+                    Some(a) => a.started().await.filter(|read| next.request().as_ref() == Some(&read.request)).map(Ahead::Started),
+                    None => None,
+                };
+            }
             if !done && may_pause && ahead.is_none() && Instant::now() >= deadline {
                 if let Err(e) = self.settle(pending.take()).await {
                     return self.fail(e).await;
@@ -259,20 +348,23 @@ impl<'e> Burst<'e> {
 
     /// Starts reading the page after the one at `walk` (read from `path`), when its
     /// head names it and the burst will go on to it anyway (so the requests stay the
-    /// minimum). The next page of a components list is also parsed and looked up there:
-    /// by then its namespace's staging is committed.
-    fn read_ahead(&self, walk: &WalkCursor, path: &str, head: &PageHead, deadline: Instant) -> Option<ReadAhead> {
-        if Instant::now() >= deadline && walk.may_pause_after(head.items) {
+    /// minimum). A components page is also parsed and looked up there, once its
+    /// namespace's staging is committed.
+    async fn read_ahead(&self, chain: &Chain, walk: &WalkCursor, path: &str, head: &PageHead) -> Option<ReadAhead> {
+        if Instant::now() >= chain.deadline && walk.may_pause_after(head.items) {
             return None;
         }
-        let request = walk.request_after(path, head)?;
+        let (request, position) = walk.position_after(path, head)?;
         let engine = self.engine;
-        let prepare = (walk.phase == Phase::Components && request.cursor.is_some()).then(|| Prepare {
+        let prepare = (position.phase == Phase::Components).then(|| Prepare {
             store: engine.store.clone(),
             provider: engine.config.provider_name.clone(),
-            namespace: walk.namespace.clone().unwrap_or_default(),
+            namespace: position.namespace.clone().unwrap_or_default(),
+            ns_index: position.ns_index,
+            staged: self.staged.clone().expect("set for the burst"),
         });
-        Some(ReadAhead::start(&engine.client, request, prepare))
+        let slot = chain.slots.clone().acquire_owned().await.ok()?;
+        Some(ReadAhead::start(Chain { prepare, ..chain.clone() }, request, position, slot))
     }
 
     /// Waits for a page's commit; when it failed, the walk goes back to the position
