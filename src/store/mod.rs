@@ -288,6 +288,9 @@ impl Store {
     /// Records one applied page: its entity refs, staged cross-references, per-item
     /// errors and the new cursor, atomically.
     pub async fn commit_page(&self, row: &ProviderRow, page: &PageCommit, lease: (&str, Duration)) -> Result<()> {
+        if self.postgres && single_statement_fits(page) {
+            return self.commit_page_in_one_statement(row, page, lease).await;
+        }
         let p = &row.name;
         let mut tx = self.begin().await?;
         // Fence first: nothing of this page is written by a process that lost the lease.
@@ -382,6 +385,74 @@ impl Store {
             }
         }
         tx.commit().await.map_err(|e| Error::db("committing a page", e))
+    }
+
+    /// PostgreSQL: the common page (refs, staged projects or workloads) in one statement
+    /// of data-modifying CTEs, atomic without BEGIN and COMMIT: one round trip instead of
+    /// four or five. Every insert reads from the lease-fenced provider update, so a
+    /// process that lost the lease writes nothing.
+    async fn commit_page_in_one_statement(&self, row: &ProviderRow, page: &PageCommit, lease: (&str, Duration)) -> Result<()> {
+        let mut refs: Vec<&String> = page.seen_refs.iter().collect();
+        refs.sort();
+        refs.dedup(); // one statement may not touch a row twice
+        let owners = last_per_key(&page.project_owners, |(ns, project, _)| (ns.as_str(), project.as_str()));
+        let workloads = last_per_key(&page.workloads, |w| (w.namespace.as_str(), w.facts.component.as_str()));
+
+        let mut sql = format!("WITH fence AS ({} RETURNING name)", provider_update(true));
+        let mut n = 13;
+        let mut values = |rows: usize, cols: usize| -> String {
+            let mut v = String::new();
+            for r in 0..rows {
+                v.push_str(if r == 0 { "(" } else { ", (" });
+                for c in 0..cols {
+                    n += 1;
+                    v.push_str(&format!("{}${n}", if c == 0 { "" } else { ", " }));
+                }
+                v.push(')');
+            }
+            v
+        };
+        if !refs.is_empty() {
+            sql.push_str(&format!(
+                ", refs AS (INSERT INTO {ENTITY_COLUMNS} SELECT fence.name, v.r, $1, $1 FROM fence, (VALUES {}) AS v(r) \
+                 ON CONFLICT (provider, entity_ref) DO UPDATE SET last_seen_cycle = excluded.last_seen_cycle)",
+                values(refs.len(), 1)
+            ));
+        }
+        if !owners.is_empty() {
+            sql.push_str(&format!(
+                ", owners AS (INSERT INTO oc_ingest_stage_projects (provider, namespace, project, owner) \
+                 SELECT fence.name, v.ns, v.project, v.owner FROM fence, (VALUES {}) AS v(ns, project, owner) \
+                 ON CONFLICT (provider, namespace, project) DO UPDATE SET owner = excluded.owner)",
+                values(owners.len(), 3)
+            ));
+        }
+        if !workloads.is_empty() {
+            sql.push_str(&format!(
+                ", workloads AS (INSERT INTO oc_ingest_stage_workloads (provider, namespace, wkey, facts, apis) \
+                 SELECT fence.name, v.ns, v.wkey, v.facts, v.apis FROM fence, (VALUES {}) AS v(ns, wkey, facts, apis) \
+                 ON CONFLICT (provider, namespace, wkey) DO UPDATE SET facts = excluded.facts, apis = excluded.apis)",
+                values(workloads.len(), 4)
+            ));
+        }
+        sql.push_str(" SELECT COUNT(*) FROM fence");
+
+        let mut q = bind_provider(sqlx::query(&sql), row, Some(lease));
+        for r in &refs {
+            q = q.bind(r.as_str());
+        }
+        for (ns, project, owner) in &owners {
+            q = q.bind(ns.as_str()).bind(project.as_str()).bind(owner.as_deref());
+        }
+        for w in &workloads {
+            q = q.bind(w.namespace.as_str()).bind(w.facts.component.as_str()).bind(json(&w.facts)).bind(apis_json(&w.apis));
+        }
+        let fenced: i64 = q.fetch_one(&self.pool).await.map_err(|e| Error::db("committing a page", e))?.get(0);
+        if fenced == 1 {
+            Ok(())
+        } else {
+            Err(lease_lost())
+        }
     }
 
     /// The namespace at walk position `seq` of the current cycle.
@@ -582,6 +653,18 @@ impl Store {
 /// Rows per multi-row staging statement (at most 1 + 4 x 200 bind parameters).
 const STAGE_CHUNK: usize = 200;
 
+/// Whether [`Store::commit_page_in_one_statement`] covers a page: most pages (rarer
+/// parts, like item errors, the end of a namespace or a namespaces page, take the
+/// transaction).
+fn single_statement_fits(page: &PageCommit) -> bool {
+    page.namespaces.is_empty()
+        && page.item_errors.is_empty()
+        && page.drop_namespace_staging.is_none()
+        && page.seen_refs.len() <= 400
+        && page.project_owners.len() <= STAGE_CHUNK
+        && page.workloads.len() <= STAGE_CHUNK
+}
+
 /// Records `rows` refs as seen in a cycle: `$1` the provider, `$2` the cycle, then one
 /// parameter per ref. (One parameter per row, not three: SQLite looks parameters up by
 /// name in a list, so a statement's binding cost grows with the square of their count.)
@@ -642,16 +725,24 @@ async fn renew_lease(tx: &mut Transaction<'static, Any>, provider: &str, (owner,
     }
 }
 
-async fn write_provider(tx: &mut Transaction<'static, Any>, row: &ProviderRow, lease: Option<(&str, Duration)>) -> Result<()> {
+/// The provider row's update, fenced by the lease when one is given (`$1`..`$13`, bound
+/// by [`bind_provider`]).
+fn provider_update(fenced: bool) -> String {
     let base = "UPDATE oc_ingest_providers SET cycle = $1, status = $2, status_since = $3, next_action_at = $4, \
                 attempts = $5, last_error = $6, walk_cursor = $7, progress = $8, rejected_removal = $9, last_completed = $10";
-    let sql = match lease {
-        Some(_) => format!("{base}, lease_until = $12 WHERE name = $11 AND lease_owner = $13"),
-        None => format!("{base}, lease_owner = NULL, lease_until = 0 WHERE name = $11"),
-    };
-    let mut q = sqlx::query(&sql)
+    if fenced {
+        format!("{base}, lease_until = $12 WHERE name = $11 AND lease_owner = $13")
+    } else {
+        format!("{base}, lease_owner = NULL, lease_until = 0 WHERE name = $11")
+    }
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+fn bind_provider<'q>(q: AnyQuery<'q>, row: &'q ProviderRow, lease: Option<(&'q str, Duration)>) -> AnyQuery<'q> {
+    let q = q
         .bind(row.cycle)
-        .bind(&row.status)
+        .bind(row.status.as_str())
         .bind(row.status_since)
         .bind(row.next_action_at)
         .bind(row.attempts)
@@ -660,11 +751,19 @@ async fn write_provider(tx: &mut Transaction<'static, Any>, row: &ProviderRow, l
         .bind(json(&row.progress))
         .bind(row.rejected_removal.as_ref().map(json))
         .bind(row.last_completed.as_ref().map(json))
-        .bind(&row.name);
-    if let Some((owner, ttl)) = lease {
-        q = q.bind(now_ms() + ttl.as_millis() as i64).bind(owner);
+        .bind(row.name.as_str());
+    match lease {
+        Some((owner, ttl)) => q.bind(now_ms() + ttl.as_millis() as i64).bind(owner),
+        None => q,
     }
-    let done = q.execute(&mut **tx).await.map_err(|e| Error::db("saving the provider state", e))?;
+}
+
+async fn write_provider(tx: &mut Transaction<'static, Any>, row: &ProviderRow, lease: Option<(&str, Duration)>) -> Result<()> {
+    let sql = provider_update(lease.is_some());
+    let done = bind_provider(sqlx::query(&sql), row, lease)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| Error::db("saving the provider state", e))?;
     if done.rows_affected() == 1 {
         Ok(())
     } else {
