@@ -163,7 +163,6 @@ impl PendingCommit {
     }
 }
 
-
 pub(super) struct Burst<'e> {
     engine: &'e Engine,
     row: ProviderRow,
@@ -267,7 +266,9 @@ impl<'e> Burst<'e> {
                     }
                     read.finish(walk.clone()).await
                 }
-                _ => {
+                other => {
+                    // A read-ahead for another position gives its slots back first.
+                    drop(other);
                     // This read may need the namespaces the pending commit stages.
                     if let Err(e) = self.settle(pending.take()).await {
                         return self.fail(e).await;
