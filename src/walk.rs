@@ -143,8 +143,8 @@ pub struct PreparedComponents {
 impl PreparedComponents {
     /// Parses a components page and reads what it needs from the staging tables: three
     /// look-ups per page, whatever its size. Valid once the namespace's projects and
-    /// workloads are committed; the read-ahead of the next components page does it
-    /// while the current page is processed.
+    /// workloads are committed; a components page's read-ahead task does it then,
+    /// while earlier pages are processed.
     pub async fn prepare(store: &Store, provider: &str, ns: &str, items: Vec<Box<RawValue>>) -> Result<Self> {
         let items: Vec<_> = items
             .iter()
