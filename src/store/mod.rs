@@ -295,10 +295,8 @@ impl Store {
         let mut tx = self.begin().await?;
         // Fence first: nothing of this page is written by a process that lost the lease.
         write_provider(&mut tx, row, Some(lease)).await?;
-        let mut refs: Vec<&String> = page.seen_refs.iter().collect();
-        refs.sort();
-        refs.dedup(); // one statement may not touch a row twice (PostgreSQL)
-        for chunk in refs.chunks(200) {
+        let rows = PageRows::of(page);
+        for chunk in rows.refs.chunks(200) {
             let sql = seen_refs_upsert(chunk.len());
             let mut q = sqlx::query(&sql).bind(p).bind(row.cycle);
             for r in chunk {
@@ -308,44 +306,24 @@ impl Store {
         }
         // Staged rows: one multi-row upsert per kind and page, not one statement per row
         // (per row, a workloads page cost 100 statements: 100 round trips on PostgreSQL).
-        // One statement may not touch a row twice (PostgreSQL), so a repeated key keeps
-        // its last row, as consecutive upserts would.
-        let namespaces = last_per_key(&page.namespaces, |(seq, _)| *seq);
-        for chunk in namespaces.chunks(STAGE_CHUNK) {
-            let sql = multi_row_upsert(
-                "oc_ingest_cycle_namespaces (provider, seq, name)",
-                chunk.len(),
-                2,
-                "(provider, seq) DO UPDATE SET name = excluded.name",
-            );
+        for chunk in rows.namespaces.chunks(STAGE_CHUNK) {
+            let sql = multi_row_upsert(NAMESPACES_TABLE, chunk.len(), 2, NAMESPACES_CONFLICT);
             let mut q = sqlx::query(&sql).bind(p);
             for (seq, name) in chunk {
                 q = q.bind(*seq).bind(name.as_str());
             }
             q.execute(&mut *tx).await.map_err(|e| Error::db("staging namespaces", e))?;
         }
-        let owners = last_per_key(&page.project_owners, |(ns, project, _)| (ns.as_str(), project.as_str()));
-        for chunk in owners.chunks(STAGE_CHUNK) {
-            let sql = multi_row_upsert(
-                "oc_ingest_stage_projects (provider, namespace, project, owner)",
-                chunk.len(),
-                3,
-                "(provider, namespace, project) DO UPDATE SET owner = excluded.owner",
-            );
+        for chunk in rows.owners.chunks(STAGE_CHUNK) {
+            let sql = multi_row_upsert(PROJECTS_TABLE, chunk.len(), 3, PROJECTS_CONFLICT);
             let mut q = sqlx::query(&sql).bind(p);
             for (ns, project, owner) in chunk {
                 q = q.bind(ns.as_str()).bind(project.as_str()).bind(owner.as_deref());
             }
             q.execute(&mut *tx).await.map_err(|e| Error::db("staging projects", e))?;
         }
-        let workloads = last_per_key(&page.workloads, |w| (w.namespace.as_str(), w.facts.component.as_str()));
-        for chunk in workloads.chunks(STAGE_CHUNK) {
-            let sql = multi_row_upsert(
-                "oc_ingest_stage_workloads (provider, namespace, wkey, facts, apis)",
-                chunk.len(),
-                4,
-                "(provider, namespace, wkey) DO UPDATE SET facts = excluded.facts, apis = excluded.apis",
-            );
+        for chunk in rows.workloads.chunks(STAGE_CHUNK) {
+            let sql = multi_row_upsert(WORKLOADS_TABLE, chunk.len(), 4, WORKLOADS_CONFLICT);
             let mut q = sqlx::query(&sql).bind(p);
             for w in chunk {
                 q = q.bind(w.namespace.as_str()).bind(w.facts.component.as_str()).bind(json(&w.facts)).bind(apis_json(&w.apis));
@@ -392,11 +370,7 @@ impl Store {
     /// four or five. Every insert reads from the lease-fenced provider update, so a
     /// process that lost the lease writes nothing.
     async fn commit_page_in_one_statement(&self, row: &ProviderRow, page: &PageCommit, lease: (&str, Duration)) -> Result<()> {
-        let mut refs: Vec<&String> = page.seen_refs.iter().collect();
-        refs.sort();
-        refs.dedup(); // one statement may not touch a row twice
-        let owners = last_per_key(&page.project_owners, |(ns, project, _)| (ns.as_str(), project.as_str()));
-        let workloads = last_per_key(&page.workloads, |w| (w.namespace.as_str(), w.facts.component.as_str()));
+        let PageRows { refs, owners, workloads, .. } = PageRows::of(page);
 
         let mut sql = format!("WITH fence AS ({} RETURNING name)", provider_update(true));
         let mut n = 13;
@@ -415,23 +389,21 @@ impl Store {
         if !refs.is_empty() {
             sql.push_str(&format!(
                 ", refs AS (INSERT INTO {ENTITY_COLUMNS} SELECT fence.name, v.r, $1, $1 FROM fence, (VALUES {}) AS v(r) \
-                 ON CONFLICT (provider, entity_ref) DO UPDATE SET last_seen_cycle = excluded.last_seen_cycle)",
+                 ON CONFLICT {SEEN_CONFLICT})",
                 values(refs.len(), 1)
             ));
         }
         if !owners.is_empty() {
             sql.push_str(&format!(
-                ", owners AS (INSERT INTO oc_ingest_stage_projects (provider, namespace, project, owner) \
-                 SELECT fence.name, v.ns, v.project, v.owner FROM fence, (VALUES {}) AS v(ns, project, owner) \
-                 ON CONFLICT (provider, namespace, project) DO UPDATE SET owner = excluded.owner)",
+                ", owners AS (INSERT INTO {PROJECTS_TABLE} SELECT fence.name, v.* FROM fence, (VALUES {}) AS v \
+                 ON CONFLICT {PROJECTS_CONFLICT})",
                 values(owners.len(), 3)
             ));
         }
         if !workloads.is_empty() {
             sql.push_str(&format!(
-                ", workloads AS (INSERT INTO oc_ingest_stage_workloads (provider, namespace, wkey, facts, apis) \
-                 SELECT fence.name, v.ns, v.wkey, v.facts, v.apis FROM fence, (VALUES {}) AS v(ns, wkey, facts, apis) \
-                 ON CONFLICT (provider, namespace, wkey) DO UPDATE SET facts = excluded.facts, apis = excluded.apis)",
+                ", workloads AS (INSERT INTO {WORKLOADS_TABLE} SELECT fence.name, v.* FROM fence, (VALUES {}) AS v \
+                 ON CONFLICT {WORKLOADS_CONFLICT})",
                 values(workloads.len(), 4)
             ));
         }
@@ -676,13 +648,45 @@ fn seen_refs_upsert(rows: usize) -> String {
         }
         sql.push_str(&format!("($1, ${}, $2, $2)", r + 3));
     }
-    sql.push_str(" ON CONFLICT (provider, entity_ref) DO UPDATE SET last_seen_cycle = excluded.last_seen_cycle");
+    sql.push_str(" ON CONFLICT ");
+    sql.push_str(SEEN_CONFLICT);
     sql
 }
 
 /// `INSERT INTO <table_cols> VALUES ($1, ...), ... ON CONFLICT <conflict>` for `rows` rows
 /// of `cols` parameters each after the shared `$1` (the provider).
 const ENTITY_COLUMNS: &str = "oc_ingest_entities (provider, entity_ref, first_seen_cycle, last_seen_cycle)";
+const SEEN_CONFLICT: &str = "(provider, entity_ref) DO UPDATE SET last_seen_cycle = excluded.last_seen_cycle";
+const NAMESPACES_TABLE: &str = "oc_ingest_cycle_namespaces (provider, seq, name)";
+const NAMESPACES_CONFLICT: &str = "(provider, seq) DO UPDATE SET name = excluded.name";
+const PROJECTS_TABLE: &str = "oc_ingest_stage_projects (provider, namespace, project, owner)";
+const PROJECTS_CONFLICT: &str = "(provider, namespace, project) DO UPDATE SET owner = excluded.owner";
+const WORKLOADS_TABLE: &str = "oc_ingest_stage_workloads (provider, namespace, wkey, facts, apis)";
+const WORKLOADS_CONFLICT: &str = "(provider, namespace, wkey) DO UPDATE SET facts = excluded.facts, apis = excluded.apis";
+
+/// A page's rows as one statement may write them: PostgreSQL refuses a statement that
+/// touches a row twice, so refs are deduplicated and a repeated staging key keeps its
+/// last row, as consecutive upserts would.
+struct PageRows<'a> {
+    refs: Vec<&'a String>,
+    namespaces: Vec<&'a (i64, String)>,
+    owners: Vec<&'a (String, String, Option<String>)>,
+    workloads: Vec<&'a StagedWorkload>,
+}
+
+impl<'a> PageRows<'a> {
+    fn of(page: &'a PageCommit) -> Self {
+        let mut refs: Vec<&String> = page.seen_refs.iter().collect();
+        refs.sort();
+        refs.dedup();
+        PageRows {
+            refs,
+            namespaces: last_per_key(&page.namespaces, |(seq, _)| *seq),
+            owners: last_per_key(&page.project_owners, |(ns, project, _)| (ns.as_str(), project.as_str())),
+            workloads: last_per_key(&page.workloads, |w| (w.namespace.as_str(), w.facts.component.as_str())),
+        }
+    }
+}
 
 fn multi_row_upsert(table_cols: &str, rows: usize, cols: usize, conflict: &str) -> String {
     let mut sql = format!("INSERT INTO {table_cols} VALUES ");
