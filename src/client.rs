@@ -266,24 +266,13 @@ fn status_error(shown: &str, status: StatusCode, headers: &HeaderMap, body: &[u8
 }
 
 fn parse_page(shown: &str, body: &[u8]) -> Result<Page> {
-    /// The envelope in one pass, each item left as raw text (parsed on its own later, so
-    /// one bad item does not lose its page).
+    /// The envelope. Read in one pass as `Envelope<Vec<Box<RawValue>>>`: each item left
+    /// as raw text, parsed on its own later, so one bad item does not lose its page. An
+    /// envelope that fails is read again as `Envelope<&RawValue>` to say what is wrong.
     #[derive(serde::Deserialize)]
-    struct Envelope<'a> {
-        #[serde(default)]
-        items: Option<Vec<Box<RawValue>>>,
-        #[serde(borrow, default)]
-        pagination: Option<&'a RawValue>,
-        #[serde(borrow, default)]
-        success: Option<&'a RawValue>,
-        #[serde(borrow, default)]
-        data: Option<&'a RawValue>,
-    }
-    /// The same, `items` unread: says what is wrong with an envelope that fails.
-    #[derive(serde::Deserialize)]
-    struct Loose<'a> {
-        #[serde(borrow, default)]
-        items: Option<&'a RawValue>,
+    struct Envelope<'a, Items> {
+        #[serde(default = "Option::default")]
+        items: Option<Items>,
         #[serde(borrow, default)]
         pagination: Option<&'a RawValue>,
         #[serde(borrow, default)]
@@ -314,10 +303,10 @@ fn parse_page(shown: &str, body: &[u8]) -> Result<Page> {
             Ok(_) => Error::new(ErrorCode::Incompatible, format!("{shown}: expected a JSON object, got {}", excerpt(body))),
         });
     }
-    let envelope: Envelope = match serde_json::from_slice(body) {
+    let envelope: Envelope<Vec<Box<RawValue>>> = match serde_json::from_slice(body) {
         Ok(envelope) => envelope,
         Err(e) => {
-            return Err(match serde_json::from_slice::<Loose>(body) {
+            return Err(match serde_json::from_slice::<Envelope<&RawValue>>(body) {
                 Err(_) => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
                     Err(e) => Error::new(
                         ErrorCode::InvalidResponse,
@@ -329,7 +318,7 @@ fn parse_page(shown: &str, body: &[u8]) -> Result<Page> {
                     ),
                 },
                 Ok(loose) if !is_object(loose.pagination) => no_pagination(loose.success.is_some() && loose.data.is_some()),
-                Ok(Loose { items: Some(raw), .. }) if !raw.get().starts_with('[') => {
+                Ok(Envelope { items: Some(raw), .. }) if !raw.get().starts_with('[') => {
                     let other: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
                     Error::new(ErrorCode::InvalidResponse, format!("{shown}: `items` is not an array but {}", type_name(&other)))
                 }
