@@ -46,6 +46,8 @@ struct Chain {
     prepare: Option<Prepare>,
     deadline: Instant,
     slots: Arc<Semaphore>,
+    /// See [`Prepare::staged`].
+    staged: tokio::sync::watch::Receiver<i64>,
 }
 
 /// What a read-ahead components page needs to be prepared as well.
@@ -170,14 +172,12 @@ pub(super) struct Burst<'e> {
     /// The cycle's bursting time before this burst began.
     millis_before: i64,
     report: TickReport,
-    /// See [`Prepare::staged`].
-    staged: Option<tokio::sync::watch::Receiver<i64>>,
 }
 
 impl<'e> Burst<'e> {
     pub fn new(engine: &'e Engine, row: ProviderRow) -> Self {
         let millis_before = row.progress.burst_millis;
-        Burst { engine, row, started: Instant::now(), millis_before, report: TickReport { action: "burst".into(), ..Default::default() }, staged: None }
+        Burst { engine, row, started: Instant::now(), millis_before, report: TickReport { action: "burst".into(), ..Default::default() } }
     }
 
     fn lease(&self) -> (&'e str, std::time::Duration) {
@@ -214,14 +214,14 @@ impl<'e> Burst<'e> {
         // The next pages are requested as soon as the page before tells where they are,
         // and read (components pages: also prepared) on other tasks while the current
         // one is translated, applied and committed.
+        let (staged, staged_rx) = tokio::sync::watch::channel(-1i64);
         let chain = Chain {
             client: engine.client.clone(),
             prepare: None,
             deadline,
             slots: Arc::new(Semaphore::new(READ_AHEAD_PAGES)),
+            staged: staged_rx,
         };
-        let (staged, staged_rx) = tokio::sync::watch::channel(-1i64);
-        self.staged = Some(staged_rx);
         let mut ahead: Option<Ahead> = None;
         // The previous page's commit, running while this page is read and processed.
         let mut pending: Option<PendingCommit> = None;
@@ -362,7 +362,7 @@ impl<'e> Burst<'e> {
             provider: engine.config.provider_name.clone(),
             namespace: position.namespace.clone().unwrap_or_default(),
             ns_index: position.ns_index,
-            staged: self.staged.clone().expect("set for the burst"),
+            staged: chain.staged.clone(),
         });
         let slot = chain.slots.clone().acquire_owned().await.ok()?;
         Some(ReadAhead::start(Chain { prepare, ..chain.clone() }, request, position, slot))
