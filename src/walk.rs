@@ -481,7 +481,7 @@ impl Walker<'_> {
                     // Staged, not emitted: an API takes its component's owner, known
                     // only in the components phase.
                     let translated = translate::workload_to_apis(self.ctx, ns, &w);
-                    let facts = translate::workload_facts_from(ns, &w, &translated);
+                    let facts = translate::workload_facts(ns, &w, &translated);
                     let mut apis = Vec::with_capacity(translated.len());
                     for (endpoint, api) in translated {
                         match api {

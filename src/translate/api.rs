@@ -83,15 +83,6 @@ fn api_template(
     Ok(ApiTemplate::from_doc(&doc))
 }
 
-pub fn workload_facts(namespace: &str, w: &Workload) -> WorkloadFacts {
-    // Whether an endpoint becomes an API does not depend on the provider's context, so
-    // any context gives the same answer: an endpoint whose API entity would be refused
-    // (name too long, ...) is no API, and nothing may refer to it.
-    let probe = TranslateContext { location_key: "provider:probe".into(), default_owner: "group:default/probe".into() };
-    let apis = workload_to_apis(&probe, namespace, w);
-    facts_from(namespace, w, apis.into_iter().filter(|(_, api)| api.is_ok()).map(|(e, _)| e.to_string()).collect())
-}
-
 /// The facts, given the endpoints that became APIs.
 pub fn facts_from(namespace: &str, w: &Workload, api_endpoints: Vec<String>) -> WorkloadFacts {
     let project = w.project_name();

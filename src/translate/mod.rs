@@ -5,8 +5,9 @@
 //! - `namespace_to_domain`, `project_to_system`, `workload_to_apis`, `component_to_entity`
 //!   return `Err(String)` with a human message when the item cannot become a valid
 //!   Backstage entity (the walk records it as a per-item error and keeps going).
-//! - `workload_facts` extracts what components need from their workload; the walk stages
-//!   it in the database between the workloads and components phases of a namespace.
+//! - `workload_facts` extracts what components need from their workload, given its
+//!   translated APIs; the walk stages it in the database between the workloads and
+//!   components phases of a namespace.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -94,13 +95,9 @@ pub fn workload_to_apis<'w>(
 }
 
 /// What the workload's component needs: its API endpoints (exactly those for which
-/// `workload_to_apis` yields an `Ok`), the endpoints it consumes and its resource refs.
-pub fn workload_facts(namespace: &str, w: &Workload) -> WorkloadFacts {
-    api::workload_facts(namespace, w)
-}
-
-/// [`workload_facts`] when the workload's APIs are already translated.
-pub fn workload_facts_from(namespace: &str, w: &Workload, apis: &[(&str, Result<ApiTemplate, String>)]) -> WorkloadFacts {
+/// `workload_to_apis` yielded an `Ok` in `apis`), the endpoints it consumes and its
+/// resource refs.
+pub fn workload_facts(namespace: &str, w: &Workload, apis: &[(&str, Result<ApiTemplate, String>)]) -> WorkloadFacts {
     api::facts_from(namespace, w, apis.iter().filter(|(_, api)| api.is_ok()).map(|(endpoint, _)| endpoint.to_string()).collect())
 }
 

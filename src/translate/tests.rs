@@ -18,6 +18,9 @@ fn workload_to_apis_with_owner(ctx: &TranslateContext, ns: &str, w: &Workload, o
 fn workload_to_apis(ctx: &TranslateContext, ns: &str, w: &Workload) -> Vec<Result<Value, String>> {
     workload_to_apis_with_owner(ctx, ns, w, None)
 }
+fn workload_facts(ns: &str, w: &Workload) -> WorkloadFacts {
+    super::workload_facts(ns, w, &super::workload_to_apis(&ctx(), ns, w))
+}
 
 fn ctx() -> TranslateContext {
     TranslateContext {
