@@ -2,26 +2,12 @@
 // `npm start`: the demo. On a fresh clone it installs and builds what is missing, starts
 // the OpenChoreo stand-in with a synthetic installation, then a Backstage backend on
 // port 7007 that ingests it in bursts. Ctrl-C stops both.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ensureBuilt, root } from './ensure-built.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const run = (cmd, args) => {
-  console.log(`[demo] ${cmd} ${args.join(' ')}`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) {
-    console.error(`[demo] '${cmd} ${args.join(' ')}' failed (exit ${r.status})`);
-    process.exit(r.status ?? 1);
-  }
-};
-
-if (!existsSync(join(root, 'node_modules', '@backstage', 'backend-defaults'))) run('npm', ['ci']);
-if (!existsSync(join(root, 'openchoreo-incremental.linux-x64-gnu.node'))) run('npm', ['run', 'build:addon']);
-if (!existsSync(join(root, 'dist', 'index.js'))) run('npm', ['run', 'build:js']);
+ensureBuilt('demo');
 const mockBin = join(root, 'target', 'release', 'mock-openchoreo');
-if (!existsSync(mockBin)) run('cargo', ['build', '--release', '-p', 'mock-openchoreo']);
 
 // 3 namespaces x 10 projects x 40 components: 1,200 components, 1,200 APIs, 30 systems.
 const size = (process.env.DEMO_SIZE ?? '3,10,40').split(',');
