@@ -419,7 +419,12 @@ impl Store {
         for w in &workloads {
             q = q.bind(w.namespace.as_str()).bind(w.facts.component.as_str()).bind(json(&w.facts)).bind(apis_json(&w.apis));
         }
-        let fenced: i64 = q.fetch_one(&self.pool).await.map_err(|e| Error::db("committing a page", e))?.get(0);
+        // Not fetch_one: through sqlx's Any driver it returns at the first row, before
+        // PostgreSQL has committed (at Sync) and before an error that follows the row (a
+        // connection terminated mid-commit) is read: a lost commit would count as done.
+        // fetch_all reads on to ReadyForQuery.
+        let rows = q.fetch_all(&self.pool).await.map_err(|e| Error::db("committing a page", e))?;
+        let fenced: i64 = rows.first().map_or(0, |r| r.get(0));
         if fenced == 1 {
             Ok(())
         } else {
