@@ -19,7 +19,7 @@ use common::faultnet::TcpProxy;
 use common::harness::*;
 use common::pgtemp::{server_addr, via, with_param, TempDatabase};
 use mock_openchoreo::Kind;
-use openchoreo_incremental::engine::{Engine, Mutation, Sink};
+use openchoreo_incremental::engine::{Engine, Mutation, Sink, MAX_UNCOMMITTED_PAGES};
 use openchoreo_incremental::ErrorCode;
 use sqlx::{Connection, Row};
 
@@ -33,6 +33,9 @@ struct GateSink {
     release: tokio::sync::Notify,
     /// The refs of every mutation held so far, in order.
     held_refs: std::sync::Mutex<Vec<Vec<String>>>,
+    /// The refs of every mutation it passed on, in order, and the indexes of the held ones.
+    log: std::sync::Mutex<Vec<Vec<String>>>,
+    held_at: std::sync::Mutex<Vec<usize>>,
 }
 
 impl GateSink {
@@ -44,6 +47,8 @@ impl GateSink {
             entered: Default::default(),
             release: Default::default(),
             held_refs: Default::default(),
+            log: Default::default(),
+            held_at: Default::default(),
         }
     }
     /// Holds the `n`th mutation from now on.
@@ -56,11 +61,13 @@ impl Sink for GateSink {
     async fn apply(&self, m: Mutation) -> Result<(), String> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         let held = n == self.hold_at.load(Ordering::SeqCst);
+        let mut refs: Vec<String> = m.added.iter().map(|e| e.entity_ref().to_string()).collect();
+        refs.sort();
         if held {
-            let mut refs: Vec<String> = m.added.iter().map(|e| e.entity_ref().to_string()).collect();
-            refs.sort();
-            self.held_refs.lock().unwrap().push(refs);
+            self.held_refs.lock().unwrap().push(refs.clone());
+            self.held_at.lock().unwrap().push(n - 1);
         }
+        self.log.lock().unwrap().push(refs);
         let result = self.catalog.apply(m).await;
         if held {
             // The catalog has the page; the engine has not committed it yet.
@@ -104,6 +111,23 @@ async fn terminate_engine_backends(admin: &mut sqlx::PgConnection, app: &str) ->
 /// Refs added more than once, sorted.
 fn applied_twice(catalog: &CatalogSink) -> Vec<String> {
     catalog.added_counts.lock().unwrap().iter().filter(|(_, n)| **n > 1).map(|(r, _)| r.clone()).collect()
+}
+
+/// What a failed burst leaves to repeat is its uncommitted window: the pages it applied
+/// after its last successful commit, up to the last one it applied. So the refs applied
+/// twice are exactly those of the last `n` mutations of `burst` (the mutations of the
+/// failed burst, in order), for some `n` of at most `MAX_UNCOMMITTED_PAGES`, and the
+/// window holds the held mutation (index `held` in `burst`), whose commit was broken.
+fn assert_only_the_uncommitted_window_repeats(twice: &[String], burst: &[Vec<String>], held: usize) {
+    let twice: BTreeSet<&String> = twice.iter().collect();
+    let window = (1..=MAX_UNCOMMITTED_PAGES.min(burst.len())).find(|&n| {
+        let refs: BTreeSet<&String> = burst[burst.len() - n..].iter().flatten().collect();
+        refs == twice
+    });
+    match window {
+        Some(n) => assert!(burst.len() - n <= held, "the repeated window ({n} pages) holds the held page {held}"),
+        None => panic!("the refs applied twice are not the failed burst's last pages ({} applied): {twice:?}", burst.len()),
+    }
 }
 
 /// Terminating the engine's connection while it commits a page (its UPDATE waits on a
@@ -175,7 +199,8 @@ async fn a_connection_terminated_mid_commit_backs_off_repeats_the_page_and_loses
         assert!(status.last_error.as_deref().unwrap().starts_with("DATABASE"), "{:?}", status.last_error);
         assert_eq!(engine.tick(catalog.as_ref()).await.unwrap().action, "waiting", "it backs off");
         tokio::time::sleep(Duration::from_millis(450)).await;
-        // Resuming repeats exactly the page whose commit was killed.
+        // Resuming repeats the page whose commit was killed (and those applied after it
+        // or committing with it: the uncommitted window).
         let held = gate.held_refs.lock().unwrap().last().unwrap().clone();
         let before = catalog.added_counts.lock().unwrap().clone();
         let r = engine.tick(catalog.as_ref()).await.unwrap();
@@ -192,7 +217,8 @@ async fn a_connection_terminated_mid_commit_backs_off_repeats_the_page_and_loses
         let status = engine.status().await.unwrap();
         assert_eq!(status.owned_entities as usize, expected_refs(&h).len(), "round {round}: every page was committed");
         assert_eq!(status.last_completed_cycle.as_ref().unwrap().entities as usize, expected_refs(&h).len());
-        assert!(applied_twice(&catalog).iter().all(|r| held.contains(r)), "only the held page repeats");
+        let burst_log = gate.log.lock().unwrap().clone();
+        assert_only_the_uncommitted_window_repeats(&applied_twice(&catalog), &burst_log, hold_at - 1);
         catalog.added_counts.lock().unwrap().clear();
     }
 
@@ -237,6 +263,7 @@ async fn an_unreachable_database_fails_ticks_cleanly_and_the_lease_recovers() {
     proxy.cut();
     gate.release.notify_one();
     let result = tokio::time::timeout(Duration::from_secs(30), burst).await.expect("the tick returns").unwrap();
+    let failed_burst = gate.log.lock().unwrap().clone();
     let e = result.expect_err("nothing can be recorded: the tick fails");
     assert_eq!(e.code, ErrorCode::Database, "{e}");
     let t0 = Instant::now();
@@ -259,13 +286,14 @@ async fn an_unreachable_database_fails_ticks_cleanly_and_the_lease_recovers() {
         run_cycle(&a, &catalog).await;
     }
     assert_eq!(catalog.refs(), expected_refs(&h));
-    assert_eq!(applied_twice(&catalog), gate.held_refs.lock().unwrap()[0], "exactly the uncommitted page repeats");
+    assert_only_the_uncommitted_window_repeats(&applied_twice(&catalog), &failed_burst, gate.held_at.lock().unwrap()[0]);
     assert_eq!(a.status().await.unwrap().owned_entities as usize, expected_refs(&h).len());
     catalog.added_counts.lock().unwrap().clear();
 
     // 3. A dies holding the lease (cut mid-burst of cycle 2, never seen again): B takes
     //    over after the TTL and finishes the cycle where A's last commit left it.
     gate.hold_next(2);
+    let start = gate.log.lock().unwrap().len();
     let (a2, g2) = (a.clone(), gate.clone());
     let burst = tokio::spawn(async move { a2.tick(g2.as_ref()).await });
     gate.entered.notified().await;
@@ -273,6 +301,7 @@ async fn an_unreachable_database_fails_ticks_cleanly_and_the_lease_recovers() {
     let cut_at = Instant::now();
     gate.release.notify_one();
     assert_eq!(burst.await.unwrap().expect_err("the cut fails the tick").code, ErrorCode::Database);
+    let failed_burst = gate.log.lock().unwrap()[start..].to_vec();
     let mut locked = 0;
     loop {
         let r = b.tick(catalog.as_ref()).await.unwrap();
@@ -296,7 +325,8 @@ async fn an_unreachable_database_fails_ticks_cleanly_and_the_lease_recovers() {
     assert_eq!(catalog.refs(), expected_refs(&h));
     assert!(catalog.removals.lock().unwrap().is_empty());
     assert_eq!(status.owned_entities as usize, expected_refs(&h).len(), "every page was committed by someone");
-    assert_eq!(applied_twice(&catalog), gate.held_refs.lock().unwrap()[1], "exactly the uncommitted page repeats");
+    let held = gate.held_at.lock().unwrap()[1] - start;
+    assert_only_the_uncommitted_window_repeats(&applied_twice(&catalog), &failed_burst, held);
     proxy.restore();
     a.close().await;
     b.close().await;

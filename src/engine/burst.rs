@@ -2,8 +2,9 @@
 //! a cycle (staleness diff, guards, removals) when the walk finished.
 //!
 //! The order inside a page is what makes the engine safe: fetch, hand the page to the
-//! sink, and only then commit its cursor and entity refs. A crash in between repeats
-//! the page; it never skips one.
+//! sink, and only then commit its cursor and entity refs (with the pages gathered
+//! while the previous commit ran: see [`GROUP_PAGES`]). A crash in between repeats
+//! those pages; it never skips one.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,6 +23,11 @@ const REMOVAL_CHUNK: i64 = 500;
 
 /// Pages read ahead of the page being processed, at most.
 const READ_AHEAD_PAGES: usize = 2;
+
+/// Pages committed together, at most. A group's commit starts as soon as the one before
+/// it is done, so groups only grow while the database is the slower side; then one
+/// transaction records up to this many pages, instead of one each.
+pub(super) const GROUP_PAGES: usize = 8;
 
 /// A page being read on another task; aborted when dropped unused. Once its head is in,
 /// it starts reading the page after it (the same list's next page), so the list is read
@@ -146,22 +152,33 @@ impl Drop for ReadAhead {
     }
 }
 
-/// A page's commit on its own task.
+/// Pages applied to the catalog whose commit has not started: they commit as one group.
+struct OpenGroup {
+    commit: PageCommit,
+    /// The walk position and progress before its first page.
+    before: (Option<WalkCursor>, CycleProgress),
+    pages: usize,
+}
+
+/// A group's commit on its own task.
 struct PendingCommit {
     handle: tokio::task::JoinHandle<Result<()>>,
-    /// The walk position and progress before the page.
+    /// The walk position and progress before the group's first page.
     before: (Option<WalkCursor>, CycleProgress),
-    /// The phase of the page.
-    phase: Phase,
+    /// Whether it writes what components pages read (see [`PageCommit::stages`]).
+    stages: bool,
 }
 
 impl PendingCommit {
-    fn start(engine: &Engine, row: &ProviderRow, commit: PageCommit, before: (Option<WalkCursor>, CycleProgress), phase: Phase) -> Self {
+    /// Commits `group` with `row`, the position after its last page.
+    fn start(engine: &Engine, row: &ProviderRow, group: OpenGroup) -> Self {
         let store = engine.store.clone();
         let row = row.clone();
         let (owner, ttl) = (engine.lease_owner.clone(), engine.config.lease_ttl);
+        let stages = group.commit.stages();
+        let commit = group.commit;
         let handle = tokio::spawn(async move { store.commit_page(&row, &commit, (&owner, ttl)).await });
-        PendingCommit { handle, before, phase }
+        PendingCommit { handle, before: group.before, stages }
     }
 }
 
@@ -172,12 +189,24 @@ pub(super) struct Burst<'e> {
     /// The cycle's bursting time before this burst began.
     millis_before: i64,
     report: TickReport,
+    /// Applied pages not yet committing, and the commit running (at most one, so
+    /// commits stay in page order): together at most [`super::MAX_UNCOMMITTED_PAGES`].
+    open: Option<OpenGroup>,
+    pending: Option<PendingCommit>,
 }
 
 impl<'e> Burst<'e> {
     pub fn new(engine: &'e Engine, row: ProviderRow) -> Self {
         let millis_before = row.progress.burst_millis;
-        Burst { engine, row, started: Instant::now(), millis_before, report: TickReport { action: "burst".into(), ..Default::default() } }
+        Burst {
+            engine,
+            row,
+            started: Instant::now(),
+            millis_before,
+            report: TickReport { action: "burst".into(), ..Default::default() },
+            open: None,
+            pending: None,
+        }
     }
 
     fn lease(&self) -> (&'e str, std::time::Duration) {
@@ -223,27 +252,31 @@ impl<'e> Burst<'e> {
             staged: staged_rx,
         };
         let mut ahead: Option<Ahead> = None;
-        // The previous page's commit, running while this page is read and processed.
-        let mut pending: Option<PendingCommit> = None;
         loop {
             if engine.canceled() {
                 // reset/cancel/close already wrote the provider's state and revoked the
-                // lease (a pending commit fails on the lease; nothing is lost).
-                let _ = self.settle(pending.take()).await;
+                // lease (a running commit fails on the lease; the open group would too).
+                self.open = None;
+                let _ = self.settle().await;
                 self.report.action = "canceled".into();
                 return Ok(self.report);
             }
             let walk = self.row.walk.clone().expect("a cycle is in progress");
             if walk.phase == Phase::Done {
-                if let Err(e) = self.settle(pending.take()).await {
+                if let Err(e) = self.commit_all().await {
                     return self.fail(e).await;
                 }
                 return self.finish_cycle(sink).await;
             }
             // A components page reads what the projects and workloads pages staged.
             if walk.phase == Phase::Components {
-                if pending.as_ref().is_some_and(|p| p.phase != Phase::Components) {
-                    if let Err(e) = self.settle(pending.take()).await {
+                if self.open.as_ref().is_some_and(|g| g.commit.stages()) {
+                    if let Err(e) = self.flush().await {
+                        return self.fail(e).await;
+                    }
+                }
+                if self.pending.as_ref().is_some_and(|p| p.stages) {
+                    if let Err(e) = self.settle().await {
                         return self.fail(e).await;
                     }
                 }
@@ -269,8 +302,8 @@ impl<'e> Burst<'e> {
                 other => {
                     // A read-ahead for another position gives its slots back first.
                     drop(other);
-                    // This read may need the namespaces the pending commit stages.
-                    if let Err(e) = self.settle(pending.take()).await {
+                    // This read may need the namespaces that uncommitted pages stage.
+                    if let Err(e) = self.commit_all().await {
                         return self.fail(e).await;
                     }
                     let fetched = match walker.fetch(&walk).await {
@@ -287,7 +320,7 @@ impl<'e> Burst<'e> {
             };
             let step = match walker.process(fetched).await {
                 Ok(step) => step,
-                Err(e) => return self.settle_then_fail(pending.take(), e).await,
+                Err(e) => return self.commit_then_fail(e).await,
             };
 
             // The position before this page: a failed apply or commit resumes from here.
@@ -305,28 +338,39 @@ impl<'e> Burst<'e> {
             let next = step.next.clone();
             let may_pause = next.may_pause();
 
-            // The previous page's commit (it ran while this page was read and processed)
-            // is done before this page reaches the catalog: so at most one page is ever
-            // in the catalog without being committed, and commits stay in page order.
-            if let Err(e) = self.settle(pending.take()).await {
-                return self.fail(e).await;
-            }
             if count > 0 {
                 let mutation = Mutation { added: step.entities, removed: vec![], location_key: engine.ctx.location_key.clone() };
                 if let Err(msg) = sink.apply(mutation).await {
                     let e = Error::new(ErrorCode::Sink, format!("the catalog did not accept the page of GET {}: {msg}", step.path));
-                    // Nothing of this page is recorded: the next burst repeats it.
+                    // Nothing of this page is recorded: the next burst repeats it. The
+                    // pages before it did reach the catalog: they are committed first.
                     (self.row.walk, self.row.progress) = before;
-                    return self.fail(e).await;
+                    return self.commit_then_fail(e).await;
                 }
             }
             self.row.walk = Some(next.clone());
             self.account_time();
-            pending = Some(PendingCommit::start(engine, &self.row, step.commit, before, walk.phase));
+            let ends_group = step.commit.drop_namespace_staging.is_some();
+            match &mut self.open {
+                Some(group) => {
+                    group.commit.append(step.commit);
+                    group.pages += 1;
+                }
+                None => self.open = Some(OpenGroup { commit: step.commit, before, pages: 1 }),
+            }
             self.report.pages += step.fetched as i64;
             self.report.entities += count;
             if let Some(e) = step.then_fail {
-                return self.settle_then_fail(pending.take(), e).await;
+                return self.commit_then_fail(e).await;
+            }
+            // The group commits once the previous commit is done (or it is full, or a
+            // namespace ended): commits never wait on each other, and while they take
+            // longer than pages, pages gather into fewer, larger transactions.
+            let group_full = self.open.as_ref().is_some_and(|g| g.pages >= GROUP_PAGES);
+            if ends_group || group_full || self.pending.as_ref().is_none_or(|p| p.handle.is_finished()) {
+                if let Err(e) = self.flush().await {
+                    return self.fail(e).await;
+                }
             }
             let done = next.phase == Phase::Done;
             if !done && may_pause && Instant::now() >= deadline {
@@ -339,7 +383,7 @@ impl<'e> Burst<'e> {
                 };
             }
             if !done && may_pause && ahead.is_none() && Instant::now() >= deadline {
-                if let Err(e) = self.settle(pending.take()).await {
+                if let Err(e) = self.commit_all().await {
                     return self.fail(e).await;
                 }
                 return self.pause().await;
@@ -368,24 +412,42 @@ impl<'e> Burst<'e> {
         Some(ReadAhead::start(Chain { prepare, ..chain.clone() }, request, position, slot))
     }
 
-    /// Waits for a page's commit; when it failed, the walk goes back to the position
-    /// before that page, so the next burst repeats it instead of skipping it.
-    async fn settle(&mut self, pending: Option<PendingCommit>) -> Result<()> {
-        let Some(pending) = pending else { return Ok(()) };
+    /// Waits for the running commit; when it failed, the walk goes back to the position
+    /// before its group and the open group is dropped, so the next burst repeats those
+    /// pages instead of skipping them.
+    async fn settle(&mut self) -> Result<()> {
+        let Some(pending) = self.pending.take() else { return Ok(()) };
         let result = match pending.handle.await {
             Ok(result) => result,
             Err(e) => Err(Error::new(ErrorCode::Database, format!("the page commit task failed: {e}"))),
         };
         if result.is_err() {
             (self.row.walk, self.row.progress) = pending.before;
+            self.open = None;
         }
         result
     }
 
-    /// Fails the burst with `e` once the pending commit is settled (or with the commit's
-    /// own error, when it failed).
-    async fn settle_then_fail(mut self, pending: Option<PendingCommit>, e: Error) -> Result<TickReport> {
-        match self.settle(pending).await {
+    /// Starts committing the open group, once the running commit is done. The provider
+    /// row written with it is the current one: the position after the group's last page.
+    async fn flush(&mut self) -> Result<()> {
+        self.settle().await?;
+        if let Some(group) = self.open.take() {
+            self.pending = Some(PendingCommit::start(self.engine, &self.row, group));
+        }
+        Ok(())
+    }
+
+    /// Commits every page applied so far and waits for it.
+    async fn commit_all(&mut self) -> Result<()> {
+        self.flush().await?;
+        self.settle().await
+    }
+
+    /// Fails the burst with `e` once the applied pages are committed (or with the
+    /// commit's own error, when that failed).
+    async fn commit_then_fail(mut self, e: Error) -> Result<TickReport> {
+        match self.commit_all().await {
             Ok(()) => self.fail(e).await,
             Err(commit_error) => self.fail(commit_error).await,
         }

@@ -22,6 +22,12 @@ use crate::store::{now_ms, Store};
 use crate::translate::{json_str, Entity, TranslateContext};
 pub use status::ProviderStatus;
 
+/// Pages in the catalog whose commit has not (yet) succeeded, at most: what a crash can
+/// make the next burst apply again. A page is always applied before it is recorded, so
+/// a crash repeats pages; it never skips one. (Pages commit in groups while the database
+/// is the slower side: one group committing, one gathering.)
+pub const MAX_UNCOMMITTED_PAGES: usize = 2 * burst::GROUP_PAGES;
+
 /// Where mutations go: the Backstage catalog's `EntityProviderConnection` in production,
 /// a collecting or failing sink in tests. An `Err` aborts the burst before the page is
 /// committed, so the page is fetched and applied again later.

@@ -39,7 +39,8 @@ pub struct ProviderRow {
     pub last_completed: Option<CompletedCycle>,
 }
 
-/// Everything one page changes, written in one transaction after the sink succeeded.
+/// Everything one page (or a group of consecutive pages) changes, written in one
+/// transaction after the sink succeeded.
 #[derive(Debug, Default)]
 pub struct PageCommit {
     pub seen_refs: Vec<String>,
@@ -51,6 +52,27 @@ pub struct PageCommit {
     pub item_errors: Vec<ItemError>,
     /// A namespace whose walk is complete: its staged cross-references can go.
     pub drop_namespace_staging: Option<String>,
+}
+
+impl PageCommit {
+    /// Appends the next page's changes: the group then commits as one. A page that
+    /// drops a namespace's staging ends its group (the drop runs after the group's
+    /// staging writes, so it must be the group's last page).
+    pub fn append(&mut self, next: PageCommit) {
+        debug_assert!(self.drop_namespace_staging.is_none(), "a namespace's end closes its group");
+        self.seen_refs.extend(next.seen_refs);
+        self.namespaces.extend(next.namespaces);
+        self.project_owners.extend(next.project_owners);
+        self.workloads.extend(next.workloads);
+        self.item_errors.extend(next.item_errors);
+        self.drop_namespace_staging = next.drop_namespace_staging;
+    }
+
+    /// Whether it writes what later pages read back: the namespace order, project
+    /// owners or workloads.
+    pub fn stages(&self) -> bool {
+        !self.namespaces.is_empty() || !self.project_owners.is_empty() || !self.workloads.is_empty()
+    }
 }
 
 /// A workload as the components phase needs it.
@@ -637,10 +659,11 @@ fn single_statement_fits(page: &PageCommit) -> bool {
     page.namespaces.is_empty()
         && page.item_errors.is_empty()
         && page.drop_namespace_staging.is_none()
-        && page.seen_refs.len() <= 400
-        && page.project_owners.len() <= STAGE_CHUNK
-        && page.workloads.len() <= STAGE_CHUNK
+        && 13 + page.seen_refs.len() + 3 * page.project_owners.len() + 4 * page.workloads.len() <= MAX_STATEMENT_PARAMS
 }
+
+/// Bind parameters of one PostgreSQL statement, at most (the protocol allows 65,535).
+const MAX_STATEMENT_PARAMS: usize = 16_000;
 
 /// Records `rows` refs as seen in a cycle: `$1` the provider, `$2` the cycle, then one
 /// parameter per ref. (One parameter per row, not three: SQLite looks parameters up by
