@@ -152,7 +152,9 @@ async function prepareDatabase(contender, size) {
     };
     if (contender.kind === 'addon') {
       await pgAdmin(`CREATE DATABASE "${database}"`);
-      return { options: { databaseUrl: pgUrl(database) }, cleanup };
+      // The transport of the Backstage contenders' `pg` client (no TLS unless configured);
+      // sqlx would otherwise negotiate TLS (`sslmode=prefer`) on loopback.
+      return { options: { databaseUrl: `${pgUrl(database)}?sslmode=disable` }, cleanup };
     }
     const connection = { host: pgServer.host, port: pgServer.port, user: pgServer.user };
     if (pgServer.password) connection.password = pgServer.password;
