@@ -7,7 +7,7 @@
 //!
 //! Projects stage their owner, workloads stage their facts (APIs, dependencies) in the
 //! state database; components read them back one page at a time. The walk's position is
-//! a small `WalkCursor` persisted after every page.
+//! a small `WalkCursor` persisted with every page's commit (pages commit in small groups).
 
 use std::collections::HashMap;
 

@@ -24,13 +24,13 @@ const REMOVAL_CHUNK: i64 = 500;
 /// Pages read ahead of the page being processed, at most.
 const READ_AHEAD_PAGES: usize = 2;
 
-/// Pages committed together, at most. A group's commit starts as soon as the one before
-/// it is done, so groups only grow while the database is the slower side; then one
-/// transaction records up to this many pages, instead of one each.
+/// Pages committed together, at most. A group's commit starts at the first page boundary
+/// after the one before it is done, so groups only grow while the database is the slower
+/// side; then one transaction records up to this many pages, instead of one each.
 pub(super) const GROUP_PAGES: usize = 8;
 
-/// Staged workloads per group, at most: their API entities are the bulk of a group's
-/// memory (with 8 pages of them, the commit's copies added about 13 MiB to the peak RSS
+/// A group closes once it holds this many staged workloads (a page more may take it past
+/// them): their API entities are the bulk of a group's memory (with 8 pages of them, the commit's copies added about 13 MiB to the peak RSS
 /// at 100k components on PostgreSQL; with 200, about 4 MiB, for most of the gain).
 const GROUP_STAGED_WORKLOADS: usize = 200;
 
@@ -259,10 +259,10 @@ impl<'e> Burst<'e> {
         let mut ahead: Option<Ahead> = None;
         loop {
             if engine.canceled() {
-                // reset/cancel/close already wrote the provider's state and revoked the
-                // lease (a running commit fails on the lease; the open group would too).
-                self.open = None;
-                let _ = self.settle().await;
+                // reset and cancel already wrote the provider's state and revoked the
+                // lease: these commits then fail on the lease and change nothing. On
+                // close the lease is still ours: the pages the catalog took are recorded.
+                let _ = self.commit_all().await;
                 self.report.action = "canceled".into();
                 return Ok(self.report);
             }
@@ -369,8 +369,8 @@ impl<'e> Burst<'e> {
                 return self.commit_then_fail(e).await;
             }
             // The group commits once the previous commit is done (or it is full, or a
-            // namespace ended): commits never wait on each other, and while they take
-            // longer than pages, pages gather into fewer, larger transactions.
+            // namespace ended), checked at each page's end: while commits take longer
+            // than pages, pages gather into fewer, larger transactions.
             let group_full = self
                 .open
                 .as_ref()

@@ -65,7 +65,9 @@ impl PageCommit {
         self.project_owners.extend(next.project_owners);
         self.workloads.extend(next.workloads);
         self.item_errors.extend(next.item_errors);
-        self.drop_namespace_staging = next.drop_namespace_staging;
+        if next.drop_namespace_staging.is_some() {
+            self.drop_namespace_staging = next.drop_namespace_staging;
+        }
     }
 
     /// Whether it writes what later pages read back: the namespace order, project
