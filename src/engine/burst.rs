@@ -29,9 +29,10 @@ const READ_AHEAD_PAGES: usize = 2;
 /// side; then one transaction records up to this many pages, instead of one each.
 pub(super) const GROUP_PAGES: usize = 8;
 
-/// A group closes once it holds this many staged workloads (a page more may take it past
-/// them): their API entities are the bulk of a group's memory (with 8 pages of them, the commit's copies added about 13 MiB to the peak RSS
-/// at 100k components on PostgreSQL; with 200, about 4 MiB, for most of the gain).
+/// A group closes once it holds this many staged workloads (its last page may take it
+/// past them): their API entities are the bulk of a group's memory. With 8 pages of
+/// them, the commit's copies added about 13 MiB to the peak RSS at 100k components on
+/// PostgreSQL; with 200, about 4 MiB, for most of the gain.
 const GROUP_STAGED_WORKLOADS: usize = 200;
 
 /// A page being read on another task; aborted when dropped unused. Once its head is in,

@@ -176,7 +176,6 @@ impl Store {
                     sqlx::query("PRAGMA journal_mode=WAL").execute(&mut *conn).await?;
                     sqlx::query("PRAGMA synchronous=NORMAL").execute(&mut *conn).await?;
                 }
-
                 Ok(())
             })
         });
@@ -510,9 +509,9 @@ impl Store {
     /// it then reads every staged row of the namespace and compares it with each key
     /// (about 30 ms a page at 5,000 workloads a namespace, instead of 0.3 ms). So the
     /// table is analyzed once a namespace's workloads are staged, before they are read:
-    /// its key columns only. Statistics of
-    /// `facts` and `apis` would cost reading every sampled row's API entities, and the
-    /// sample's blocks are mostly deleted rows of earlier namespaces until autovacuum.
+    /// its key columns only (no query filters on `facts` or `apis`). Most of what the
+    /// ANALYZE costs is sampling blocks that hold deleted rows of earlier namespaces,
+    /// until autovacuum reclaims them.
     async fn analyze_staged_workloads(&self, provider: &str, namespace: &str) -> Result<()> {
         let key = (provider.to_string(), namespace.to_string());
         if self.analyzed.lock().map(|a| a.as_ref() == Some(&key)).unwrap_or(false) {
