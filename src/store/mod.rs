@@ -90,8 +90,6 @@ pub struct StagedWorkload {
 pub struct Store {
     pool: AnyPool,
     postgres: bool,
-    /// PostgreSQL: the (provider, namespace) whose staged workloads were last analyzed.
-    analyzed: std::sync::Arc<std::sync::Mutex<Option<(String, String)>>>,
 }
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -184,7 +182,7 @@ impl Store {
             .await
             .map_err(|e| Error::db("opening the state database", e))?;
         migrate::run(&pool, postgres).await?;
-        Ok(Store { pool, postgres, analyzed: Default::default() })
+        Ok(Store { pool, postgres })
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -476,20 +474,33 @@ impl Store {
         components: &[String],
         with_apis: bool,
     ) -> Result<HashMap<String, StagedWorkload>> {
-        if self.postgres {
-            self.analyze_staged_workloads(provider, namespace).await?;
-        }
         let mut out = HashMap::new();
         let mut wkeys: Vec<&String> = components.iter().collect();
         wkeys.sort();
         wkeys.dedup();
         for chunk in wkeys.chunks(200) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-            let sql = format!(
-                "SELECT facts, {} FROM oc_ingest_stage_workloads WHERE provider = $1 AND namespace = $2 AND wkey IN ({})",
-                if with_apis { "apis" } else { "NULL" },
-                placeholders.join(",")
-            );
+            let apis = if with_apis { "apis" } else { "NULL" };
+            let sql = if self.postgres {
+                // One look-up by the whole primary key per component, fenced (OFFSET 0) so
+                // it is not flattened into a join: planned from statistics of the staging
+                // table, which fills and empties within minutes, a `wkey IN (...)` scan
+                // could read every staged row of the namespace for each page (30 ms
+                // instead of 0.3 ms at 5,000 workloads a namespace). A key look-up needs
+                // no statistics, so the table needs no ANALYZE either.
+                let keys: Vec<String> = (0..chunk.len()).map(|i| format!("(${}::text)", i + 3)).collect();
+                format!(
+                    "SELECT s.facts, s.apis FROM (VALUES {}) AS k(wkey) CROSS JOIN LATERAL \
+                     (SELECT facts, {apis} AS apis FROM oc_ingest_stage_workloads \
+                      WHERE provider = $1 AND namespace = $2 AND wkey = k.wkey OFFSET 0) AS s",
+                    keys.join(",")
+                )
+            } else {
+                let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+                format!(
+                    "SELECT facts, {apis} FROM oc_ingest_stage_workloads WHERE provider = $1 AND namespace = $2 AND wkey IN ({})",
+                    placeholders.join(",")
+                )
+            };
             let mut q = sqlx::query(&sql).bind(provider).bind(namespace);
             for k in chunk {
                 q = q.bind(k.as_str());
@@ -502,29 +513,6 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// PostgreSQL plans the `wkey IN (...)` look-ups from the table's statistics, which
-    /// date from before the namespace's workloads were staged (an empty table, at first):
-    /// it then reads every staged row of the namespace and compares it with each key
-    /// (about 30 ms a page at 5,000 workloads a namespace, instead of 0.3 ms). So the
-    /// table is analyzed once a namespace's workloads are staged, before they are read:
-    /// its key columns only (no query filters on `facts` or `apis`). Most of what the
-    /// ANALYZE costs is sampling blocks that hold deleted rows of earlier namespaces,
-    /// until autovacuum reclaims them.
-    async fn analyze_staged_workloads(&self, provider: &str, namespace: &str) -> Result<()> {
-        let key = (provider.to_string(), namespace.to_string());
-        if self.analyzed.lock().map(|a| a.as_ref() == Some(&key)).unwrap_or(false) {
-            return Ok(());
-        }
-        sqlx::query("ANALYZE oc_ingest_stage_workloads (provider, namespace, wkey)")
-            .execute(&self.pool)
-            .await
-            .map_err(|e| Error::db("analyzing staged workloads", e))?;
-        if let Ok(mut a) = self.analyzed.lock() {
-            *a = Some(key);
-        }
-        Ok(())
     }
 
     /// Staged owner annotations of a namespace's projects (`None` values are left out).
