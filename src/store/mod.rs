@@ -395,7 +395,7 @@ impl Store {
         let PageRows { refs, owners, workloads, .. } = PageRows::of(page);
 
         let mut sql = format!("WITH fence AS ({} RETURNING name)", provider_update(true));
-        let mut n = 13;
+        let mut n = FENCED_PROVIDER_PARAMS;
         let mut values = |rows: usize, cols: usize| -> String {
             let mut v = String::new();
             for r in 0..rows {
@@ -480,6 +480,7 @@ impl Store {
         wkeys.dedup();
         for chunk in wkeys.chunks(200) {
             let apis = if with_apis { "apis" } else { "NULL" };
+            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
             let sql = if self.postgres {
                 // One look-up by the whole primary key per component, fenced (OFFSET 0) so
                 // it is not flattened into a join: planned from statistics of the staging
@@ -487,7 +488,7 @@ impl Store {
                 // could read every staged row of the namespace for each page (30 ms
                 // instead of 0.3 ms at 5,000 workloads a namespace). A key look-up needs
                 // no statistics, so the table needs no ANALYZE either.
-                let keys: Vec<String> = (0..chunk.len()).map(|i| format!("(${}::text)", i + 3)).collect();
+                let keys: Vec<String> = placeholders.iter().map(|p| format!("({p}::text)")).collect();
                 format!(
                     "SELECT s.facts, s.apis FROM (VALUES {}) AS k(wkey) CROSS JOIN LATERAL \
                      (SELECT facts, {apis} AS apis FROM oc_ingest_stage_workloads \
@@ -495,7 +496,6 @@ impl Store {
                     keys.join(",")
                 )
             } else {
-                let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
                 format!(
                     "SELECT facts, {apis} FROM oc_ingest_stage_workloads WHERE provider = $1 AND namespace = $2 AND wkey IN ({})",
                     placeholders.join(",")
@@ -652,7 +652,7 @@ fn single_statement_fits(page: &PageCommit) -> bool {
     page.namespaces.is_empty()
         && page.item_errors.is_empty()
         && page.drop_namespace_staging.is_none()
-        && 13 + page.seen_refs.len() + 3 * page.project_owners.len() + 4 * page.workloads.len() <= MAX_STATEMENT_PARAMS
+        && FENCED_PROVIDER_PARAMS + page.seen_refs.len() + 3 * page.project_owners.len() + 4 * page.workloads.len() <= MAX_STATEMENT_PARAMS
 }
 
 /// Bind parameters of one PostgreSQL statement, at most (the protocol allows 65,535).
@@ -749,6 +749,10 @@ async fn renew_lease(tx: &mut Transaction<'static, Any>, provider: &str, (owner,
         Err(lease_lost())
     }
 }
+
+/// Parameters of the fenced provider update (`$1`..`$13`); a statement built around it
+/// numbers its own from the next one.
+const FENCED_PROVIDER_PARAMS: usize = 13;
 
 /// The provider row's update, fenced by the lease when one is given (`$1`..`$13`, bound
 /// by [`bind_provider`]).
