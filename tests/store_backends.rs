@@ -5,7 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::db::{database_urls, unique_provider};
-use openchoreo_incremental::store::{PageCommit, Store};
+use openchoreo_incremental::store::{PageCommit, StagedWorkload, Store};
+use openchoreo_incremental::translate::{ApiTemplate, WorkloadFacts};
 use openchoreo_incremental::walk::WalkCursor;
 
 #[tokio::test]
@@ -83,6 +84,57 @@ async fn page_commits_upsert_one_row_per_entity_and_diff_staleness() {
         let loaded = store.load_provider(&name).await.unwrap();
         assert_eq!(loaded.cycle, 2);
         assert_eq!(loaded.walk, Some(WalkCursor::default()));
+    }
+}
+
+/// Staged workloads come back from one joined text per look-up (the store's row and
+/// column separators are control characters): text holding those characters, quotes and
+/// newlines must come back as it went in, on both databases, with or without the APIs.
+#[tokio::test]
+async fn staged_workloads_round_trip_whatever_their_text_holds() {
+    for url in database_urls().await {
+        let store = Store::open(&url).await.unwrap();
+        let name = unique_provider("stage");
+        let ttl = Duration::from_secs(30);
+        let mut row = store.load_provider(&name).await.unwrap();
+        assert!(store.try_acquire_lease(&name, "me", ttl).await.unwrap());
+        row.cycle = 1;
+        row.walk = Some(WalkCursor::default());
+        store.start_cycle(&row, ("me", ttl)).await.unwrap();
+        let nasty = "a\u{1e}b\u{1f}c \"q\" \\ \n\t\u{0}é";
+        let staged = |component: &str, apis: usize| StagedWorkload {
+            namespace: "ns".into(),
+            facts: WorkloadFacts {
+                project: "p".into(),
+                component: component.into(),
+                workload_name: format!("{component}-workload {nasty}"),
+                api_endpoints: vec![nasty.into()],
+                ..Default::default()
+            },
+            apis: (0..apis)
+                .map(|i| {
+                    let entity = serde_json::json!({"kind": "API", "spec": {"definition": format!("{nasty}{i}"), "owner": null}});
+                    ApiTemplate::from_parts(format!("api:ns/{component}-{i}"), entity.to_string())
+                })
+                .collect(),
+        };
+        let workloads = vec![staged("c1", 2), staged("c2", 0), staged("c3", 1)];
+        let page = PageCommit { workloads: workloads.clone(), ..Default::default() };
+        store.commit_page(&row, &page, ("me", ttl)).await.unwrap();
+
+        let wanted = ["c1".to_string(), "c2".into(), "c3".into(), "missing".into()];
+        let read = store.staged_workloads(&name, "ns", &wanted, true).await.unwrap();
+        assert_eq!(read.len(), 3, "{url}");
+        for w in &workloads {
+            let got = &read[&w.facts.component];
+            assert_eq!(got.facts, w.facts, "{url}");
+            assert_eq!(got.apis, w.apis, "{url}");
+        }
+        let facts_only = store.staged_workloads(&name, "ns", &wanted[..2], false).await.unwrap();
+        assert_eq!(facts_only.len(), 2, "{url}");
+        assert!(facts_only.values().all(|w| w.apis.is_empty()), "{url}: no APIs asked for");
+        assert_eq!(facts_only["c1"].facts, workloads[0].facts, "{url}");
+        assert!(store.staged_workloads(&name, "other", &wanted, true).await.unwrap().is_empty(), "{url}");
     }
 }
 

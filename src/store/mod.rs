@@ -467,6 +467,10 @@ impl Store {
 
     /// Staged workloads of a namespace by component name (unique in a namespace); their
     /// API entities only when `with_apis` (reading other components' facts needs none).
+    ///
+    /// Each look-up returns its rows joined into one text (see [`STAGED_ROWS`]): one row
+    /// instead of one per workload. sqlx hands SQLite rows over from a worker thread one
+    /// at a time, so one per workload meant two thread wake-ups per workload.
     pub async fn staged_workloads(
         &self,
         provider: &str,
@@ -478,8 +482,8 @@ impl Store {
         let mut wkeys: Vec<&String> = components.iter().collect();
         wkeys.sort();
         wkeys.dedup();
+        let apis = if with_apis { "COALESCE(apis, '[]')" } else { "'[]'" };
         for chunk in wkeys.chunks(200) {
-            let apis = if with_apis { "apis" } else { "NULL" };
             let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
             let sql = if self.postgres {
                 // One look-up by the whole primary key per component, fenced (OFFSET 0) so
@@ -490,14 +494,16 @@ impl Store {
                 // no statistics, so the table needs no ANALYZE either.
                 let keys: Vec<String> = placeholders.iter().map(|p| format!("({p}::text)")).collect();
                 format!(
-                    "SELECT s.facts, s.apis FROM (VALUES {}) AS k(wkey) CROSS JOIN LATERAL \
+                    "SELECT string_agg(s.facts || chr(31) || s.apis, chr(30)) \
+                     FROM (VALUES {}) AS k(wkey) CROSS JOIN LATERAL \
                      (SELECT facts, {apis} AS apis FROM oc_ingest_stage_workloads \
                       WHERE provider = $1 AND namespace = $2 AND wkey = k.wkey OFFSET 0) AS s",
                     keys.join(",")
                 )
             } else {
                 format!(
-                    "SELECT facts, {apis} FROM oc_ingest_stage_workloads WHERE provider = $1 AND namespace = $2 AND wkey IN ({})",
+                    "SELECT group_concat(facts || char(31) || {apis}, char(30)) \
+                     FROM oc_ingest_stage_workloads WHERE provider = $1 AND namespace = $2 AND wkey IN ({})",
                     placeholders.join(",")
                 )
             };
@@ -505,10 +511,11 @@ impl Store {
             for k in chunk {
                 q = q.bind(k.as_str());
             }
-            for r in q.fetch_all(&self.pool).await.map_err(|e| Error::db("reading staged workloads", e))? {
-                if let Some(facts) = from_json::<WorkloadFacts>(r.get(0)) {
-                    let apis = r.get::<Option<String>, _>(1).map(|text| apis_from_json(&text)).unwrap_or_default();
-                    out.insert(facts.component.clone(), StagedWorkload { namespace: namespace.to_string(), facts, apis });
+            let row = q.fetch_one(&self.pool).await.map_err(|e| Error::db("reading staged workloads", e))?;
+            let Some(text) = row.get::<Option<String>, _>(0) else { continue };
+            for (facts, apis) in text.split(STAGED_ROWS).filter_map(|row| row.split_once(STAGED_COLUMNS)) {
+                if let Ok(facts) = serde_json::from_str::<WorkloadFacts>(facts) {
+                    out.insert(facts.component.clone(), StagedWorkload { namespace: namespace.to_string(), facts, apis: apis_from_json(apis) });
                 }
             }
         }
@@ -641,6 +648,12 @@ impl Store {
             .collect())
     }
 }
+
+/// Separators of the staged rows a look-up returns as one text: `facts`, U+001F, `apis`,
+/// then U+001E before the next row. Both columns hold JSON that serde_json wrote, which
+/// escapes every control character inside strings, so neither occurs raw in them.
+const STAGED_ROWS: char = '\u{1e}';
+const STAGED_COLUMNS: char = '\u{1f}';
 
 /// Rows per multi-row staging statement (at most 1 + 4 x 200 bind parameters).
 const STAGE_CHUNK: usize = 200;
