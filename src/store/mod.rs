@@ -318,10 +318,17 @@ impl Store {
         // Fence first: nothing of this page is written by a process that lost the lease.
         write_provider(&mut tx, row, Some(lease)).await?;
         let rows = PageRows::of(page);
+        let pg = self.postgres;
         for chunk in rows.refs.chunks(200) {
-            let sql = seen_refs_upsert(chunk.len());
-            let mut q = sqlx::query(&sql).bind(p).bind(row.cycle);
+            let sql = seen_refs_upsert(pg, chunk.len());
+            let mut q = sqlx::query(&sql);
+            if pg {
+                q = q.bind(p).bind(row.cycle);
+            }
             for r in chunk {
+                if !pg {
+                    q = q.bind(p).bind(row.cycle).bind(row.cycle);
+                }
                 q = q.bind(r.as_str());
             }
             q.execute(&mut *tx).await.map_err(|e| Error::db("recording entity refs", e))?;
@@ -329,26 +336,30 @@ impl Store {
         // Staged rows: one multi-row upsert per kind and page, not one statement per row
         // (per row, a workloads page cost 100 statements: 100 round trips on PostgreSQL).
         for chunk in rows.namespaces.chunks(STAGE_CHUNK) {
-            let sql = multi_row_upsert(NAMESPACES_TABLE, chunk.len(), 2, NAMESPACES_CONFLICT);
-            let mut q = sqlx::query(&sql).bind(p);
+            let sql = multi_row_upsert(pg, NAMESPACES_TABLE, chunk.len(), 2, NAMESPACES_CONFLICT);
+            let mut q = bind_provider_once(pg, sqlx::query(&sql), p);
             for (seq, name) in chunk {
-                q = q.bind(*seq).bind(name.as_str());
+                q = bind_provider_per_row(pg, q, p).bind(*seq).bind(name.as_str());
             }
             q.execute(&mut *tx).await.map_err(|e| Error::db("staging namespaces", e))?;
         }
         for chunk in rows.owners.chunks(STAGE_CHUNK) {
-            let sql = multi_row_upsert(PROJECTS_TABLE, chunk.len(), 3, PROJECTS_CONFLICT);
-            let mut q = sqlx::query(&sql).bind(p);
+            let sql = multi_row_upsert(pg, PROJECTS_TABLE, chunk.len(), 3, PROJECTS_CONFLICT);
+            let mut q = bind_provider_once(pg, sqlx::query(&sql), p);
             for (ns, project, owner) in chunk {
-                q = q.bind(ns.as_str()).bind(project.as_str()).bind(owner.as_deref());
+                q = bind_provider_per_row(pg, q, p).bind(ns.as_str()).bind(project.as_str()).bind(owner.as_deref());
             }
             q.execute(&mut *tx).await.map_err(|e| Error::db("staging projects", e))?;
         }
         for chunk in rows.workloads.chunks(STAGE_CHUNK) {
-            let sql = multi_row_upsert(WORKLOADS_TABLE, chunk.len(), 4, WORKLOADS_CONFLICT);
-            let mut q = sqlx::query(&sql).bind(p);
+            let sql = multi_row_upsert(pg, WORKLOADS_TABLE, chunk.len(), 4, WORKLOADS_CONFLICT);
+            let mut q = bind_provider_once(pg, sqlx::query(&sql), p);
             for w in chunk {
-                q = q.bind(w.namespace.as_str()).bind(w.facts.component.as_str()).bind(json(&w.facts)).bind(apis_json(&w.apis));
+                q = bind_provider_per_row(pg, q, p)
+                    .bind(w.namespace.as_str())
+                    .bind(w.facts.component.as_str())
+                    .bind(json(&w.facts))
+                    .bind(apis_json(&w.apis));
             }
             q.execute(&mut *tx).await.map_err(|e| Error::db("staging workloads", e))?;
         }
@@ -484,7 +495,7 @@ impl Store {
         wkeys.dedup();
         let apis = if with_apis { "COALESCE(apis, '[]')" } else { "'[]'" };
         for chunk in wkeys.chunks(200) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 3)).collect();
             let sql = if self.postgres {
                 // One look-up by the whole primary key per component, fenced (OFFSET 0) so
                 // it is not flattened into a join: planned from statistics of the staging
@@ -503,7 +514,7 @@ impl Store {
             } else {
                 format!(
                     "SELECT group_concat(facts || char(31) || {apis}, char(30)) \
-                     FROM oc_ingest_stage_workloads WHERE provider = $1 AND namespace = $2 AND wkey IN ({})",
+                     FROM oc_ingest_stage_workloads WHERE provider = ? AND namespace = ? AND wkey IN ({})",
                     placeholders.join(",")
                 )
             };
@@ -534,10 +545,12 @@ impl Store {
         names.sort();
         names.dedup();
         for chunk in names.chunks(200) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 3)).collect();
             let sql = format!(
-                "SELECT project, owner FROM oc_ingest_stage_projects WHERE provider = $1 AND namespace = $2 \
+                "SELECT project, owner FROM oc_ingest_stage_projects WHERE provider = {} AND namespace = {} \
                  AND owner IS NOT NULL AND project IN ({})",
+                param(self.postgres, 1),
+                param(self.postgres, 2),
                 placeholders.join(",")
             );
             let mut q = sqlx::query(&sql).bind(provider).bind(namespace);
@@ -605,10 +618,10 @@ impl Store {
         refs.dedup();
         let mut adopted = 0;
         for chunk in refs.chunks(200) {
-            let sql = multi_row_upsert(ENTITY_COLUMNS, chunk.len(), 3, "(provider, entity_ref) DO NOTHING");
-            let mut q = sqlx::query(&sql).bind(provider);
+            let sql = multi_row_upsert(self.postgres, ENTITY_COLUMNS, chunk.len(), 3, "(provider, entity_ref) DO NOTHING");
+            let mut q = bind_provider_once(self.postgres, sqlx::query(&sql), provider);
             for r in chunk {
-                q = q.bind(r.as_str()).bind(0_i64).bind(0_i64);
+                q = bind_provider_per_row(self.postgres, q, provider).bind(r.as_str()).bind(0_i64).bind(0_i64);
             }
             let done = q.execute(&self.pool).await.map_err(|e| Error::db("adopting entity refs", e))?;
             adopted += done.rows_affected();
@@ -621,8 +634,12 @@ impl Store {
         let mut tx = self.begin().await?;
         renew_lease(&mut tx, provider, lease).await?;
         for chunk in refs.chunks(200) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!("DELETE FROM oc_ingest_entities WHERE provider = $1 AND entity_ref IN ({})", placeholders.join(","));
+            let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 2)).collect();
+            let sql = format!(
+                "DELETE FROM oc_ingest_entities WHERE provider = {} AND entity_ref IN ({})",
+                param(self.postgres, 1),
+                placeholders.join(",")
+            );
             let mut q = sqlx::query(&sql).bind(provider);
             for r in chunk {
                 q = q.bind(r.as_str());
@@ -671,25 +688,58 @@ fn single_statement_fits(page: &PageCommit) -> bool {
 /// Bind parameters of one PostgreSQL statement, at most (the protocol allows 65,535).
 const MAX_STATEMENT_PARAMS: usize = 16_000;
 
-/// Records `rows` refs as seen in a cycle: `$1` the provider, `$2` the cycle, then one
-/// parameter per ref. (One parameter per row, not three: SQLite looks parameters up by
-/// name in a list, so a statement's binding cost grows with the square of their count.)
-fn seen_refs_upsert(rows: usize) -> String {
-    let mut sql = format!("INSERT INTO {ENTITY_COLUMNS} VALUES ");
+/// The `n`th bind parameter (from 1): `$n` on PostgreSQL; a plain `?` on SQLite, whose
+/// parameters are then bound strictly in the order they appear. sqlx looks every
+/// numbered SQLite parameter up by name, a linear scan in SQLite, so a statement of n
+/// numbered parameters cost n² (4 % of a cycle's instructions with 200-row statements).
+fn param(postgres: bool, n: usize) -> String {
+    if postgres {
+        format!("${n}")
+    } else {
+        "?".to_string()
+    }
+}
+
+/// Binds the provider of a multi-row statement where it appears: once, as `$1`, on
+/// PostgreSQL ([`bind_provider_once`]); at the start of every row on SQLite
+/// ([`bind_provider_per_row`]).
+fn bind_provider_once<'q>(postgres: bool, q: AnyQuery<'q>, provider: &'q str) -> AnyQuery<'q> {
+    if postgres {
+        q.bind(provider)
+    } else {
+        q
+    }
+}
+
+fn bind_provider_per_row<'q>(postgres: bool, q: AnyQuery<'q>, provider: &'q str) -> AnyQuery<'q> {
+    if postgres {
+        q
+    } else {
+        q.bind(provider)
+    }
+}
+
+/// Records `rows` refs as seen in a cycle. PostgreSQL: `$1` the provider, `$2` the
+/// cycle, then one parameter per ref; SQLite: provider, cycle, cycle and ref per row.
+fn seen_refs_upsert(postgres: bool, rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {ENTITY_COLUMNS_CYCLE_FIRST} VALUES ");
     for r in 0..rows {
         if r > 0 {
             sql.push(',');
         }
-        sql.push_str(&format!("($1, ${}, $2, $2)", r + 3));
+        if postgres {
+            sql.push_str(&format!("($1, $2, $2, ${})", r + 3));
+        } else {
+            sql.push_str("(?, ?, ?, ?)");
+        }
     }
     sql.push_str(" ON CONFLICT ");
     sql.push_str(SEEN_CONFLICT);
     sql
 }
 
-/// `INSERT INTO <table_cols> VALUES ($1, ...), ... ON CONFLICT <conflict>` for `rows` rows
-/// of `cols` parameters each after the shared `$1` (the provider).
 const ENTITY_COLUMNS: &str = "oc_ingest_entities (provider, entity_ref, first_seen_cycle, last_seen_cycle)";
+const ENTITY_COLUMNS_CYCLE_FIRST: &str = "oc_ingest_entities (provider, first_seen_cycle, last_seen_cycle, entity_ref)";
 const SEEN_CONFLICT: &str = "(provider, entity_ref) DO UPDATE SET last_seen_cycle = excluded.last_seen_cycle";
 const NAMESPACES_TABLE: &str = "oc_ingest_cycle_namespaces (provider, seq, name)";
 const NAMESPACES_CONFLICT: &str = "(provider, seq) DO UPDATE SET name = excluded.name";
@@ -722,15 +772,20 @@ impl<'a> PageRows<'a> {
     }
 }
 
-fn multi_row_upsert(table_cols: &str, rows: usize, cols: usize, conflict: &str) -> String {
+/// `INSERT INTO <table_cols> VALUES ($1, ...), ... ON CONFLICT <conflict>` for `rows` rows
+/// of `cols` parameters each after the provider (bound as [`bind_provider_once`] and
+/// [`bind_provider_per_row`] say).
+fn multi_row_upsert(postgres: bool, table_cols: &str, rows: usize, cols: usize, conflict: &str) -> String {
     let mut sql = format!("INSERT INTO {table_cols} VALUES ");
     for r in 0..rows {
         if r > 0 {
             sql.push(',');
         }
-        sql.push_str("($1");
+        // The provider: `$1` on PostgreSQL, the row's first `?` on SQLite.
+        sql.push('(');
+        sql.push_str(&param(postgres, 1));
         for c in 0..cols {
-            sql.push_str(&format!(", ${}", 2 + r * cols + c));
+            sql.push_str(&format!(", {}", param(postgres, 2 + r * cols + c)));
         }
         sql.push(')');
     }
