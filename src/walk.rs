@@ -122,8 +122,19 @@ pub struct Fetched {
     cur: WalkCursor,
     path: String,
     page: Result<Page>,
-    /// A components page already parsed and looked up (its `page.items` are then empty).
-    prepared: Option<PreparedComponents>,
+    /// A page already turned into entities and staged rows on the read-ahead task (its
+    /// `page.items` are then empty).
+    translated: Option<Translated>,
+}
+
+/// A workloads or components page translated ahead of its turn, while the burst hands
+/// the page before it to the catalog: what [`Walker::process`] would have made of its
+/// items. Pure given the page, its namespace and (components) the staged rows.
+#[derive(Debug)]
+pub struct Translated {
+    items: usize,
+    entities: Vec<Entity>,
+    commit: PageCommit,
 }
 
 /// A components page parsed, with the staged cross-references it refers to.
@@ -190,8 +201,8 @@ fn list_path(phase: Phase, namespace: &str) -> String {
 
 impl Fetched {
     /// A page read by a [`PageRequest`] for the position `cur`.
-    pub fn new(cur: WalkCursor, request: PageRequest, page: Result<Page>, prepared: Option<PreparedComponents>) -> Fetched {
-        Fetched { cur, path: request.path, page, prepared }
+    pub fn new(cur: WalkCursor, request: PageRequest, page: Result<Page>, translated: Option<Translated>) -> Fetched {
+        Fetched { cur, path: request.path, page, translated }
     }
 
     /// The position of this page (with its namespace's name resolved).
@@ -202,7 +213,7 @@ impl Fetched {
     /// What this page tells before it is processed, unless reading it failed.
     pub fn head(&self) -> Option<PageHead> {
         let page = self.page.as_ref().ok()?;
-        let items = self.prepared.as_ref().map_or(page.items.len(), |p| p.items.len());
+        let items = self.translated.as_ref().map_or(page.items.len(), |t| t.items);
         Some(PageHead { next_cursor: page.next_cursor.clone(), items })
     }
 }
@@ -317,12 +328,12 @@ impl Walker<'_> {
         }
         let path = list_path(cur.phase, cur.namespace.as_deref().unwrap_or_default());
         let page = self.client.list(&path, cur.cursor.as_deref()).await;
-        Ok(Fetched { cur, path, page, prepared: None })
+        Ok(Fetched { cur, path, page, translated: None })
     }
 
     /// Turns a fetched page into entities, staged cross-references and the next cursor.
     pub async fn process(&self, fetched: Fetched) -> Result<StepResult> {
-        let Fetched { cur, path, page, prepared } = fetched;
+        let Fetched { cur, path, page, translated } = fetched;
         let ns = cur.namespace.clone().unwrap_or_default();
         let page = match page {
             Ok(page) => page,
@@ -364,20 +375,26 @@ impl Walker<'_> {
 
         let mut out = StepResult { requests: page.requests, path: path.clone(), fetched: true, ..Default::default() };
         let items = page.items;
-        let count = prepared.as_ref().map_or(items.len(), |p| p.items.len()) as i64;
-        match cur.phase {
-            Phase::Namespaces => self.namespaces_page(&cur, items, &mut out),
-            Phase::Projects => self.projects_page(&ns, items, &mut out),
-            Phase::Workloads => self.workloads_page(&ns, items, &mut out),
-            Phase::Components => {
-                let prepared = match prepared {
-                    Some(prepared) => prepared,
-                    None => PreparedComponents::prepare(self.store, self.provider, &ns, items).await?,
-                };
-                self.components_page(&ns, prepared, &mut out)
+        let count = match translated {
+            Some(t) => {
+                (out.entities, out.commit) = (t.entities, t.commit);
+                t.items
             }
-            Phase::Done => unreachable!(),
-        }
+            None => {
+                let count = items.len();
+                match cur.phase {
+                    Phase::Namespaces => self.namespaces_page(&cur, items, &mut out),
+                    Phase::Projects => self.projects_page(&ns, items, &mut out),
+                    Phase::Workloads => self.workloads_page(&ns, items, &mut out),
+                    Phase::Components => {
+                        let prepared = PreparedComponents::prepare(self.store, self.provider, &ns, items).await?;
+                        self.components_page(&ns, prepared, &mut out)
+                    }
+                    Phase::Done => unreachable!(),
+                }
+                count
+            }
+        } as i64;
         for e in &mut out.commit.item_errors {
             e.path = path.clone();
         }
@@ -411,6 +428,27 @@ impl Walker<'_> {
             },
         };
         Ok(out)
+    }
+
+    /// Translates a workloads page's items, or a prepared components page, as
+    /// [`Walker::process`] would: for the read-ahead, which does it while the page before
+    /// is applied. Other pages (and components pages not prepared) give `None`.
+    pub fn translate_ahead(&self, phase: Phase, ns: &str, items: Vec<Box<RawValue>>, prepared: Option<PreparedComponents>) -> Option<Translated> {
+        let mut out = StepResult::default();
+        let items = match (phase, prepared) {
+            (Phase::Workloads, None) => {
+                let n = items.len();
+                self.workloads_page(ns, items, &mut out);
+                n
+            }
+            (Phase::Components, Some(prepared)) => {
+                let n = prepared.items.len();
+                self.components_page(ns, prepared, &mut out);
+                n
+            }
+            _ => return None,
+        };
+        Some(Translated { items, entities: out.entities, commit: out.commit })
     }
 
     fn restart_list(&self, cur: WalkCursor, path: String, e: Error) -> StepResult {

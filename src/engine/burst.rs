@@ -16,7 +16,8 @@ use crate::engine::status::{CompletedCycle, CycleProgress, RejectedRemoval};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::{now_ms, PageCommit, ProviderRow, Store};
 use crate::client::{Client, Page};
-use crate::walk::{Fetched, PageHead, PageRequest, Phase, PreparedComponents, WalkCursor, Walker};
+use crate::translate::TranslateContext;
+use crate::walk::{Fetched, PageHead, PageRequest, Phase, PreparedComponents, Translated, WalkCursor, Walker};
 
 /// Refs removed per mutation at the end of a cycle.
 const REMOVAL_CHUNK: i64 = 500;
@@ -45,7 +46,7 @@ struct ReadAhead {
     head: Option<tokio::sync::oneshot::Receiver<PageHead>>,
     /// The read-ahead of the page after it, when one was started.
     next: Option<tokio::sync::oneshot::Receiver<ReadAhead>>,
-    handle: tokio::task::JoinHandle<(Result<Page>, Option<PreparedComponents>)>,
+    handle: tokio::task::JoinHandle<(Result<Page>, Option<Translated>)>,
     /// A read-ahead slot, held until the consumer takes the page.
     _slot: tokio::sync::OwnedSemaphorePermit,
 }
@@ -54,6 +55,11 @@ struct ReadAhead {
 #[derive(Clone)]
 struct Chain {
     client: Client,
+    store: Store,
+    provider: String,
+    /// Workloads and components pages are translated on the read-ahead task, while the
+    /// burst hands the page before to the catalog.
+    ctx: Arc<TranslateContext>,
     /// Components pages are prepared (parsed and looked up) on the read-ahead task.
     prepare: Option<Prepare>,
     deadline: Instant,
@@ -65,8 +71,6 @@ struct Chain {
 /// What a read-ahead components page needs to be prepared as well.
 #[derive(Clone)]
 struct Prepare {
-    store: Store,
-    provider: String,
     namespace: String,
     ns_index: i64,
     /// The latest namespace (walk index) whose projects and workloads are committed: a
@@ -102,6 +106,7 @@ impl ReadAhead {
                     });
                 }
             }
+            let walker = Walker { client: &chain.client, store: &chain.store, ctx: &chain.ctx, provider: &chain.provider };
             match (page, chain.prepare) {
                 (Ok(mut page), Some(mut p)) => {
                     let items = std::mem::take(&mut page.items);
@@ -109,10 +114,19 @@ impl ReadAhead {
                         // The burst is over; nobody will take this page.
                         return (Err(Error::new(ErrorCode::Transient, "the burst ended".to_string())), None);
                     }
-                    match PreparedComponents::prepare(&p.store, &p.provider, &p.namespace, items).await {
-                        Ok(prepared) => (Ok(page), Some(prepared)),
+                    match PreparedComponents::prepare(&chain.store, &chain.provider, &p.namespace, items).await {
+                        Ok(prepared) => {
+                            let translated = walker.translate_ahead(Phase::Components, &p.namespace, vec![], Some(prepared));
+                            (Ok(page), translated)
+                        }
                         Err(e) => (Err(e), None),
                     }
+                }
+                (Ok(mut page), None) if position.phase == Phase::Workloads && position.namespace.is_some() => {
+                    let items = std::mem::take(&mut page.items);
+                    let ns = position.namespace.as_deref().unwrap_or_default();
+                    let translated = walker.translate_ahead(Phase::Workloads, ns, items, None);
+                    (Ok(page), translated)
                 }
                 (page, _) => (page, None),
             }
@@ -126,13 +140,13 @@ impl ReadAhead {
     }
 
     async fn finish(mut self, cur: WalkCursor) -> Fetched {
-        let (page, prepared) = match (&mut self.handle).await {
+        let (page, translated) = match (&mut self.handle).await {
             Ok(done) => done,
             Err(e) => {
                 (Err(Error::new(ErrorCode::Transient, format!("GET {}: the read-ahead task failed: {e}", self.request.path))), None)
             }
         };
-        Fetched::new(cur, self.request.clone(), page, prepared)
+        Fetched::new(cur, self.request.clone(), page, translated)
     }
 }
 
@@ -247,11 +261,14 @@ impl<'e> Burst<'e> {
             provider: &engine.config.provider_name,
         };
         // The next pages are requested as soon as the page before tells where they are,
-        // and read (components pages: also prepared) on other tasks while the current
-        // one is translated, applied and committed.
+        // and read (workloads and components pages: also translated) on other tasks while
+        // the current one is applied and committed.
         let (staged, staged_rx) = tokio::sync::watch::channel(-1i64);
         let chain = Chain {
             client: engine.client.clone(),
+            store: engine.store.clone(),
+            provider: engine.config.provider_name.clone(),
+            ctx: Arc::new(engine.ctx.clone()),
             prepare: None,
             deadline,
             slots: Arc::new(Semaphore::new(READ_AHEAD_PAGES)),
@@ -409,10 +426,7 @@ impl<'e> Burst<'e> {
             return None;
         }
         let (request, position) = walk.position_after(path, head)?;
-        let engine = self.engine;
         let prepare = (position.phase == Phase::Components).then(|| Prepare {
-            store: engine.store.clone(),
-            provider: engine.config.provider_name.clone(),
             namespace: position.namespace.clone().unwrap_or_default(),
             ns_index: position.ns_index,
             staged: chain.staged.clone(),
