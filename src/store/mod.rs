@@ -100,26 +100,33 @@ fn from_json<T: serde::de::DeserializeOwned>(s: Option<String>) -> Option<T> {
     s.and_then(|s| serde_json::from_str(&s).ok())
 }
 
-/// Staged API templates as `[{"ref": ..., "entity": {...}}, ...]`: the entities' JSON is
-/// spliced in and read back as raw text, never parsed into a tree.
-fn apis_json(apis: &[ApiTemplate]) -> String {
-    let mut out = String::with_capacity(apis.iter().map(|a| a.json().len() + a.entity_ref().len() + 24).sum::<usize>() + 2);
-    out.push('[');
+/// Staged API templates as `ref U+001C entity U+001D ref U+001C entity ...` (nothing for
+/// none): the entities' JSON is stored and read back as raw text, never scanned. Neither
+/// holds a raw control character: a ref is made of validated names, and serde_json
+/// escapes control characters inside strings.
+fn apis_text(apis: &[ApiTemplate]) -> String {
+    let mut out = String::with_capacity(apis.iter().map(|a| a.json().len() + a.entity_ref().len() + 2).sum::<usize>());
     for (i, api) in apis.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(STAGED_APIS);
         }
-        out.push_str("{\"ref\":");
-        out.push_str(&json(&api.entity_ref()));
-        out.push_str(",\"entity\":");
+        out.push_str(api.entity_ref());
+        out.push(STAGED_API_PARTS);
         out.push_str(api.json());
-        out.push('}');
     }
-    out.push(']');
     out
 }
 
-fn apis_from_json(text: &str) -> Vec<ApiTemplate> {
+fn apis_from_text(text: &str) -> Vec<ApiTemplate> {
+    if !text.starts_with('[') {
+        return text
+            .split(STAGED_APIS)
+            .filter_map(|api| api.split_once(STAGED_API_PARTS))
+            .map(|(entity_ref, entity)| ApiTemplate::from_parts(entity_ref.to_string(), entity.to_string()))
+            .collect();
+    }
+    // Staged by an earlier version, as JSON: `[{"ref": ..., "entity": {...}}, ...]`, or
+    // before that a plain array of entities.
     #[derive(serde::Deserialize)]
     struct Staged<'a> {
         #[serde(rename = "ref", borrow)]
@@ -129,7 +136,6 @@ fn apis_from_json(text: &str) -> Vec<ApiTemplate> {
     }
     match serde_json::from_str::<Vec<Staged>>(text) {
         Ok(apis) => apis.into_iter().map(|a| ApiTemplate::from_parts(a.entity_ref.into_owned(), a.entity.get().to_string())).collect(),
-        // Staged by an earlier version: a plain array of entities.
         Err(_) => serde_json::from_str::<Vec<serde_json::Value>>(text)
             .unwrap_or_default()
             .into_iter()
@@ -368,7 +374,7 @@ impl Store {
                     .bind(w.namespace.as_str())
                     .bind(w.facts.component.as_str())
                     .bind(json(&w.facts))
-                    .bind(apis_json(&w.apis));
+                    .bind(apis_text(&w.apis));
             }
             q.execute(&mut *tx).await.map_err(|e| Error::db("staging workloads", e))?;
         }
@@ -459,7 +465,7 @@ impl Store {
             q = q.bind(ns.as_str()).bind(project.as_str()).bind(owner.as_deref());
         }
         for w in &workloads {
-            q = q.bind(w.namespace.as_str()).bind(w.facts.component.as_str()).bind(json(&w.facts)).bind(apis_json(&w.apis));
+            q = q.bind(w.namespace.as_str()).bind(w.facts.component.as_str()).bind(json(&w.facts)).bind(apis_text(&w.apis));
         }
         // Not fetch_one: through sqlx's Any driver it returns at the first row, before
         // PostgreSQL has committed (at Sync) and before an error that follows the row (a
@@ -502,7 +508,7 @@ impl Store {
         let mut wkeys: Vec<&String> = components.iter().collect();
         wkeys.sort();
         wkeys.dedup();
-        let apis = if with_apis { "COALESCE(apis, '[]')" } else { "'[]'" };
+        let apis = if with_apis { "COALESCE(apis, '')" } else { "''" };
         for chunk in wkeys.chunks(200) {
             let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 3)).collect();
             let sql = if self.postgres {
@@ -535,7 +541,7 @@ impl Store {
             let Some(text) = row.get::<Option<String>, _>(0) else { continue };
             for (facts, apis) in text.split(STAGED_ROWS).filter_map(|row| row.split_once(STAGED_COLUMNS)) {
                 if let Ok(facts) = serde_json::from_str::<WorkloadFacts>(facts) {
-                    out.insert(facts.component.clone(), StagedWorkload { namespace: namespace.to_string(), facts, apis: apis_from_json(apis) });
+                    out.insert(facts.component.clone(), StagedWorkload { namespace: namespace.to_string(), facts, apis: apis_from_text(apis) });
                 }
             }
         }
@@ -680,6 +686,9 @@ impl Store {
 /// escapes every control character inside strings, so neither occurs raw in them.
 const STAGED_ROWS: char = '\u{1e}';
 const STAGED_COLUMNS: char = '\u{1f}';
+/// Separators inside the staged `apis` column (see [`apis_text`]).
+const STAGED_APIS: char = '\u{1d}';
+const STAGED_API_PARTS: char = '\u{1c}';
 
 /// Rows per multi-row staging statement (at most 1 + 4 x 200 bind parameters).
 const STAGE_CHUNK: usize = 200;
@@ -927,10 +936,16 @@ mod tests {
             ApiTemplate::from_parts("api:acme/a".into(), r#"{"kind":"API","spec":{"owner":null}}"#.into()),
             ApiTemplate::from_parts("api:acme/b\"q".into(), r#"{"kind":"API","spec":{"definition":"x\ny","owner":null}}"#.into()),
         ];
-        assert_eq!(apis_from_json(&apis_json(&apis)), apis);
-        assert_eq!(apis_from_json("[]"), vec![]);
-        // An earlier version staged a plain array of entities.
+        assert_eq!(apis_from_text(&apis_text(&apis)), apis);
+        assert_eq!(apis_from_text(&apis_text(&apis[..1])), apis[..1]);
+        assert_eq!(apis_text(&[]), "");
+        assert_eq!(apis_from_text(""), vec![]);
+        // Earlier versions staged JSON: `[{"ref": ..., "entity": ...}]`, and before that a
+        // plain array of entities.
+        let json = r#"[{"ref":"api:acme/b","entity":{"kind":"API","spec":{"owner":null}}}]"#;
+        assert_eq!(apis_from_text(json), vec![ApiTemplate::from_parts("api:acme/b".into(), r#"{"kind":"API","spec":{"owner":null}}"#.into())]);
+        assert_eq!(apis_from_text("[]"), vec![]);
         let old = r#"[{"kind":"API","metadata":{"name":"a","namespace":"acme"},"spec":{"owner":"group:default/x"}}]"#;
-        assert_eq!(apis_from_json(old)[0].entity_ref(), "api:acme/a");
+        assert_eq!(apis_from_text(old)[0].entity_ref(), "api:acme/a");
     }
 }
