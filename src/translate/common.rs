@@ -182,9 +182,33 @@ impl Doc<'_> {
     }
 }
 
-/// Appends `s` as a JSON string.
+/// Appends `s` as a JSON string, byte for byte as serde_json writes it. Most strings
+/// need no escaping: those are copied whole after a scan the compiler vectorizes; the
+/// rest go through serde_json's escaper, which looks every byte up one at a time (7 % of
+/// a cycle's instructions when every string went through it).
 pub fn json_str(w: &mut Vec<u8>, s: &str) {
-    serde_json::to_writer(w, s).expect("writing to a Vec cannot fail");
+    if needs_escape(s.as_bytes()) {
+        serde_json::to_writer(w, s).expect("writing to a Vec cannot fail");
+    } else {
+        w.reserve(s.len() + 2);
+        w.push(b'"');
+        w.extend_from_slice(s.as_bytes());
+        w.push(b'"');
+    }
+}
+
+/// Whether a JSON string must escape any of these bytes: a quote, a backslash or a
+/// control character (what serde_json escapes). Checked 16 bytes a step without an
+/// early exit inside a step, so the step is vectorized.
+fn needs_escape(bytes: &[u8]) -> bool {
+    let escaped = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    let mut chunks = bytes.chunks_exact(16);
+    for chunk in &mut chunks {
+        if chunk.iter().fold(false, |any, &b| any | escaped(b)) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| escaped(b))
 }
 
 fn json_list<S: AsRef<str>>(w: &mut Vec<u8>, items: &[S]) {

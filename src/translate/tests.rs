@@ -334,3 +334,33 @@ fn component_type_tags_match_legacy() {
     // Only the first '/' is replaced, like JavaScript's String.replace with a string.
     assert_eq!(component_type_tags("a/b/c"), ["openchoreo", "component", "a-b/c"]);
 }
+
+/// `json_str` writes every string exactly as serde_json does, with or without escapes,
+/// wherever in a 16-byte step the byte to escape falls.
+#[test]
+fn json_str_matches_serde_json_byte_for_byte() {
+    let mut cases: Vec<String> = vec![
+        String::new(),
+        "plain".into(),
+        "group:default/openchoreo-users".into(),
+        "ünïcödé and emoji 🚀, / and \u{7f}".into(),
+        "{\"openapi\":\"3.0.3\",\"paths\":{}}".into(),
+        "line\nbreak\ttab\u{0}nul\u{1f}".into(),
+    ];
+    for len in [15, 16, 17, 31, 32, 33, 100] {
+        for at in [0, 1, 7, 15, 16, 17, len - 1] {
+            for special in ['"', '\\', '\n', '\u{1}', '\u{1f}'] {
+                if at < len {
+                    let mut s: String = "a".repeat(len);
+                    s.replace_range(at..at + 1, &special.to_string());
+                    cases.push(s);
+                }
+            }
+        }
+    }
+    for s in cases {
+        let mut w = Vec::new();
+        crate::translate::json_str(&mut w, &s);
+        assert_eq!(String::from_utf8(w).unwrap(), serde_json::to_string(&s).unwrap(), "{s:?}");
+    }
+}
