@@ -27,6 +27,36 @@ async fn migrations_are_idempotent_and_concurrent_opens_are_safe() {
     b.unwrap();
 }
 
+/// PostgreSQL's key columns compare byte by byte (migration 3), whatever the database's
+/// collation; SQLite records the migration without running it.
+#[tokio::test]
+async fn key_columns_compare_bytes_on_postgres() {
+    let dir = std::env::temp_dir().join(unique_provider("collation"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqlite = format!("sqlite://{}?mode=rwc", dir.join("state.sqlite").display());
+    let urls = database_urls().await.into_iter().map(|url| if url.starts_with("sqlite") { sqlite.clone() } else { url });
+    for url in urls {
+        Store::open(&url).await.unwrap();
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+        let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM oc_ingest_migrations ORDER BY version").fetch_all(&pool).await.unwrap();
+        assert_eq!(versions, vec![1, 2, 3], "{url}");
+        if url.starts_with("postgres") {
+            for (table, column) in [("oc_ingest_entities", "entity_ref"), ("oc_ingest_stage_workloads", "wkey"), ("oc_ingest_stage_projects", "project")] {
+                let collation: Option<String> = sqlx::query_scalar(
+                    "SELECT collation_name::text FROM information_schema.columns WHERE table_name = $1 AND column_name = $2",
+                )
+                .bind(table)
+                .bind(column)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+                assert_eq!(collation.as_deref(), Some("C"), "{table}.{column}");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn lease_is_exclusive_expires_and_fences_writes() {
     for url in database_urls().await {

@@ -6,10 +6,12 @@ use sqlx::{AnyPool, Row};
 
 use crate::error::{Error, Result};
 
-/// Embedded so the addon needs no files at run time.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "initial", include_str!("../../migrations/0001_initial.sql")),
-    (2, "staged_workload_apis", include_str!("../../migrations/0002_staged_workload_apis.sql")),
+/// Embedded so the addon needs no files at run time: (version, name, PostgreSQL only, SQL).
+/// A PostgreSQL-only migration is recorded as applied on SQLite without running.
+const MIGRATIONS: &[(i64, &str, bool, &str)] = &[
+    (1, "initial", false, include_str!("../../migrations/0001_initial.sql")),
+    (2, "staged_workload_apis", false, include_str!("../../migrations/0002_staged_workload_apis.sql")),
+    (3, "postgres_c_collation", true, include_str!("../../migrations/0003_postgres_c_collation.sql")),
 ];
 
 /// An arbitrary, fixed key for `pg_advisory_xact_lock`.
@@ -37,10 +39,11 @@ pub async fn run(pool: &AnyPool, postgres: bool) -> Result<()> {
         .iter()
         .map(|r| r.get::<i64, _>(0))
         .collect();
-    for (version, name, sql) in MIGRATIONS {
+    for (version, name, postgres_only, sql) in MIGRATIONS {
         if applied.contains(version) {
             continue;
         }
+        let sql = if *postgres_only && !postgres { "" } else { sql };
         for statement in statements(sql) {
             sqlx::query(&statement)
                 .execute(&mut *tx)
