@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::db::{database_urls, unique_provider};
-use openchoreo_incremental::store::{PageCommit, StagedWorkload, Store};
+use openchoreo_incremental::store::{PageCommit, ProviderRow, StagedWorkload, Store};
 use openchoreo_incremental::translate::{ApiTemplate, WorkloadFacts};
 use openchoreo_incremental::walk::WalkCursor;
 
@@ -79,17 +79,25 @@ async fn lease_is_exclusive_expires_and_fences_writes() {
     }
 }
 
+const TTL: Duration = Duration::from_secs(30);
+
+/// A store at `url` with a new provider in its first cycle, the lease held by "me".
+async fn in_first_cycle(url: &str, prefix: &str) -> (Store, String, ProviderRow) {
+    let store = Store::open(url).await.unwrap();
+    let name = unique_provider(prefix);
+    let mut row = store.load_provider(&name).await.unwrap();
+    assert!(store.try_acquire_lease(&name, "me", TTL).await.unwrap());
+    row.cycle = 1;
+    row.walk = Some(WalkCursor::default());
+    store.start_cycle(&row, ("me", TTL)).await.unwrap();
+    (store, name, row)
+}
+
 #[tokio::test]
 async fn page_commits_upsert_one_row_per_entity_and_diff_staleness() {
     for url in database_urls().await {
-        let store = Store::open(&url).await.unwrap();
-        let name = unique_provider("diff");
-        let ttl = Duration::from_secs(30);
-        let mut row = store.load_provider(&name).await.unwrap();
-        assert!(store.try_acquire_lease(&name, "me", ttl).await.unwrap());
-        row.cycle = 1;
-        row.walk = Some(WalkCursor::default());
-        store.start_cycle(&row, ("me", ttl)).await.unwrap();
+        let (store, name, mut row) = in_first_cycle(&url, "diff").await;
+        let ttl = TTL;
         let refs = |names: &[&str]| names.iter().map(|n| format!("component:ns/{n}")).collect::<Vec<_>>();
         // The same ref on two pages (and twice on one page) stays one row.
         let page = PageCommit { seen_refs: refs(&["a", "b", "b"]), ..Default::default() };
@@ -123,14 +131,8 @@ async fn page_commits_upsert_one_row_per_entity_and_diff_staleness() {
 #[tokio::test]
 async fn staged_workloads_round_trip_whatever_their_text_holds() {
     for url in database_urls().await {
-        let store = Store::open(&url).await.unwrap();
-        let name = unique_provider("stage");
-        let ttl = Duration::from_secs(30);
-        let mut row = store.load_provider(&name).await.unwrap();
-        assert!(store.try_acquire_lease(&name, "me", ttl).await.unwrap());
-        row.cycle = 1;
-        row.walk = Some(WalkCursor::default());
-        store.start_cycle(&row, ("me", ttl)).await.unwrap();
+        let (store, name, row) = in_first_cycle(&url, "stage").await;
+        let ttl = TTL;
         let nasty = "a\u{1e}b\u{1f}c \"q\" \\ \n\t\u{0}é";
         let staged = |component: &str, apis: usize| StagedWorkload {
             namespace: "ns".into(),
