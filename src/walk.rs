@@ -153,9 +153,9 @@ pub struct PreparedComponents {
 
 impl PreparedComponents {
     /// Parses a components page and reads what it needs from the staging tables: three
-    /// look-ups per page, whatever its size. Valid once the namespace's projects and
-    /// workloads are committed; a components page's read-ahead task does it then,
-    /// while earlier pages are processed.
+    /// look-ups per page, whatever its size, the first two at once. Valid once the
+    /// namespace's projects and workloads are committed; a components page's read-ahead
+    /// task does it then, while earlier pages are processed.
     pub async fn prepare(store: &Store, provider: &str, ns: &str, items: Vec<Box<RawValue>>) -> Result<Self> {
         let items: Vec<_> = items
             .iter()
@@ -168,7 +168,12 @@ impl PreparedComponents {
                 Err((_, name)) => name.clone(),
             })
             .collect();
-        let workloads = store.staged_workloads(provider, ns, &names, true).await?;
+        let projects: Vec<String> = items.iter().flatten().map(|c| c.spec.owner.project_name.clone()).collect();
+        // The page's own workloads and its projects' owners at once (two connections).
+        let (workloads, owners) = tokio::try_join!(
+            store.staged_workloads(provider, ns, &names, true),
+            store.staged_project_owners(provider, ns, &projects)
+        )?;
         // Targets among the page's own components are already in hand (dependencies
         // within a project are common, and a project's components are often listed
         // together); only the others are read.
@@ -179,8 +184,6 @@ impl PreparedComponents {
             .cloned()
             .collect();
         let targets = if targets.is_empty() { HashMap::new() } else { store.staged_workloads(provider, ns, &targets, false).await? };
-        let projects: Vec<String> = items.iter().flatten().map(|c| c.spec.owner.project_name.clone()).collect();
-        let owners = store.staged_project_owners(provider, ns, &projects).await?;
         Ok(PreparedComponents { items, workloads, targets, owners })
     }
 }
