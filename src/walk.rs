@@ -433,25 +433,22 @@ impl Walker<'_> {
         Ok(out)
     }
 
-    /// Translates a workloads page's items, or a prepared components page, as
-    /// [`Walker::process`] would: for the read-ahead, which does it while the page before
-    /// is applied. Other pages (and components pages not prepared) give `None`.
-    pub fn translate_ahead(&self, phase: Phase, ns: &str, items: Vec<Box<RawValue>>, prepared: Option<PreparedComponents>) -> Option<Translated> {
+    /// A workloads page's items translated as [`Walker::process`] would: for the
+    /// read-ahead, which does it while the page before is applied.
+    pub fn translate_workloads(&self, ns: &str, items: Vec<Box<RawValue>>) -> Translated {
         let mut out = StepResult::default();
-        let items = match (phase, prepared) {
-            (Phase::Workloads, None) => {
-                let n = items.len();
-                self.workloads_page(ns, items, &mut out);
-                n
-            }
-            (Phase::Components, Some(prepared)) => {
-                let n = prepared.items.len();
-                self.components_page(ns, prepared, &mut out);
-                n
-            }
-            _ => return None,
-        };
-        Some(Translated { items, entities: out.entities, commit: out.commit })
+        let n = items.len();
+        self.workloads_page(ns, items, &mut out);
+        Translated { items: n, entities: out.entities, commit: out.commit }
+    }
+
+    /// A prepared components page translated as [`Walker::process`] would (see
+    /// [`Walker::translate_workloads`]).
+    pub fn translate_components(&self, ns: &str, prepared: PreparedComponents) -> Translated {
+        let mut out = StepResult::default();
+        let n = prepared.items.len();
+        self.components_page(ns, prepared, &mut out);
+        Translated { items: n, entities: out.entities, commit: out.commit }
     }
 
     fn restart_list(&self, cur: WalkCursor, path: String, e: Error) -> StepResult {

@@ -122,18 +122,14 @@ impl ReadAhead {
                         return (Err(Error::new(ErrorCode::Transient, "the burst ended".to_string())), None);
                     }
                     match PreparedComponents::prepare(&chain.store, &chain.provider, &p.namespace, items).await {
-                        Ok(prepared) => {
-                            let translated = walker.translate_ahead(Phase::Components, &p.namespace, vec![], Some(prepared));
-                            (Ok(page), translated)
-                        }
+                        Ok(prepared) => (Ok(page), Some(walker.translate_components(&p.namespace, prepared))),
                         Err(e) => (Err(e), None),
                     }
                 }
                 (Ok(mut page), None) if position.phase == Phase::Workloads && position.namespace.is_some() => {
                     let items = std::mem::take(&mut page.items);
                     let ns = position.namespace.as_deref().unwrap_or_default();
-                    let translated = walker.translate_ahead(Phase::Workloads, ns, items, None);
-                    (Ok(page), translated)
+                    (Ok(page), Some(walker.translate_workloads(ns, items)))
                 }
                 (page, _) => (page, None),
             }

@@ -334,17 +334,11 @@ impl Store {
         write_provider(&mut tx, row, Some(lease)).await?;
         let rows = PageRows::of(page);
         let pg = self.postgres;
-        for chunk in rows.refs.chunks(200) {
-            let sql = seen_refs_upsert(pg, chunk.len());
-            let mut q = sqlx::query(&sql);
-            if pg {
-                q = q.bind(p).bind(row.cycle);
-            }
+        for chunk in rows.refs.chunks(STAGE_CHUNK) {
+            let sql = multi_row_upsert(pg, ENTITY_COLUMNS, chunk.len(), 3, SEEN_CONFLICT);
+            let mut q = bind_provider_once(pg, sqlx::query(&sql), p);
             for r in chunk {
-                if !pg {
-                    q = q.bind(p).bind(row.cycle).bind(row.cycle);
-                }
-                q = q.bind(r.as_str());
+                q = bind_provider_per_row(pg, q, p).bind(r.as_str()).bind(row.cycle).bind(row.cycle);
             }
             q.execute(&mut *tx).await.map_err(|e| Error::db("recording entity refs", e))?;
         }
@@ -690,7 +684,8 @@ const STAGED_COLUMNS: char = '\u{1f}';
 const STAGED_APIS: char = '\u{1d}';
 const STAGED_API_PARTS: char = '\u{1c}';
 
-/// Rows per multi-row staging statement (at most 1 + 4 x 200 bind parameters).
+/// Rows per multi-row statement (at most 1 + 4 x 200 bind parameters on PostgreSQL, 5 x 200
+/// on SQLite, where the provider is bound in every row).
 const STAGE_CHUNK: usize = 200;
 
 /// Whether [`Store::commit_page_in_one_statement`] covers a page: most pages (rarer
@@ -737,27 +732,7 @@ fn bind_provider_per_row<'q>(postgres: bool, q: AnyQuery<'q>, provider: &'q str)
     }
 }
 
-/// Records `rows` refs as seen in a cycle. PostgreSQL: `$1` the provider, `$2` the
-/// cycle, then one parameter per ref; SQLite: provider, cycle, cycle and ref per row.
-fn seen_refs_upsert(postgres: bool, rows: usize) -> String {
-    let mut sql = format!("INSERT INTO {ENTITY_COLUMNS_CYCLE_FIRST} VALUES ");
-    for r in 0..rows {
-        if r > 0 {
-            sql.push(',');
-        }
-        if postgres {
-            sql.push_str(&format!("($1, $2, $2, ${})", r + 3));
-        } else {
-            sql.push_str("(?, ?, ?, ?)");
-        }
-    }
-    sql.push_str(" ON CONFLICT ");
-    sql.push_str(SEEN_CONFLICT);
-    sql
-}
-
 const ENTITY_COLUMNS: &str = "oc_ingest_entities (provider, entity_ref, first_seen_cycle, last_seen_cycle)";
-const ENTITY_COLUMNS_CYCLE_FIRST: &str = "oc_ingest_entities (provider, first_seen_cycle, last_seen_cycle, entity_ref)";
 const SEEN_CONFLICT: &str = "(provider, entity_ref) DO UPDATE SET last_seen_cycle = excluded.last_seen_cycle";
 const NAMESPACES_TABLE: &str = "oc_ingest_cycle_namespaces (provider, seq, name)";
 const NAMESPACES_CONFLICT: &str = "(provider, seq) DO UPDATE SET name = excluded.name";
