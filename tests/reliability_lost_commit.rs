@@ -50,8 +50,8 @@ async fn a_commit_killed_after_its_row_was_returned_is_not_counted_as_done() {
     assert_eq!(catalog.refs(), expected_refs(&h));
     catalog.added_counts.lock().unwrap().clear();
 
-    // The first project of the first namespace: its ref is re-recorded (an UPDATE setting
-    // last_seen_cycle = 2) by a projects page of cycle 2; that commit sleeps in the trigger.
+    // The first project of the first namespace: its ref is recorded again (a seen-pages
+    // row of cycle 2) by a projects page of cycle 2; that commit sleeps in the trigger.
     let ns = h.namespaces()[0].clone();
     let target = format!("system:{ns}/{}", h.list_names(Kind::Project, &ns).unwrap()[0]).to_lowercase();
     let mut admin = db.connect().await;
@@ -63,9 +63,9 @@ async fn a_commit_killed_after_its_row_was_returned_is_not_counted_as_done() {
     .await
     .unwrap();
     sqlx::query(&format!(
-        "CREATE CONSTRAINT TRIGGER oc_test_slow_commit AFTER INSERT OR UPDATE ON oc_ingest_entities \
+        "CREATE CONSTRAINT TRIGGER oc_test_slow_commit AFTER INSERT ON oc_ingest_seen_pages \
          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW \
-         WHEN (NEW.entity_ref = '{target}' AND NEW.last_seen_cycle = 2) EXECUTE FUNCTION oc_test_slow_commit()"
+         WHEN (NEW.refs LIKE '%\"{target}\"%' AND NEW.cycle = 2) EXECUTE FUNCTION oc_test_slow_commit()"
     ))
     .execute(&mut admin)
     .await
@@ -102,7 +102,7 @@ async fn a_commit_killed_after_its_row_was_returned_is_not_counted_as_done() {
         sqlx::query("SELECT pg_terminate_backend($1)").bind(sleeping).fetch_one(&mut admin).await.unwrap().get(0);
     assert!(killed, "terminated the engine's backend (pid {sleeping}) inside the commit");
     // The trigger has done its job: the repeated page must commit normally.
-    sqlx::query("DROP TRIGGER oc_test_slow_commit ON oc_ingest_entities").execute(&mut admin).await.unwrap();
+    sqlx::query("DROP TRIGGER oc_test_slow_commit ON oc_ingest_seen_pages").execute(&mut admin).await.unwrap();
 
     // The burst whose commit was killed must not report success for that page.
     let result = tokio::time::timeout(Duration::from_secs(30), burst).await.expect("the tick returns").unwrap();

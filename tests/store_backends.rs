@@ -4,7 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::db::{database_urls, unique_provider};
+use common::db::{database_urls, postgres_available, unique_provider};
+use common::pgtemp::TempDatabase;
 use openchoreo_incremental::store::{PageCommit, ProviderRow, StagedWorkload, Store};
 use openchoreo_incremental::translate::{ApiTemplate, WorkloadFacts};
 use openchoreo_incremental::walk::WalkCursor;
@@ -40,7 +41,7 @@ async fn key_columns_compare_bytes_on_postgres() {
         sqlx::any::install_default_drivers();
         let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
         let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM oc_ingest_migrations ORDER BY version").fetch_all(&pool).await.unwrap();
-        assert_eq!(versions, vec![1, 2, 3], "{url}");
+        assert_eq!(versions, vec![1, 2, 3, 4], "{url}");
         if url.starts_with("postgres") {
             for (table, column) in [("oc_ingest_entities", "entity_ref"), ("oc_ingest_stage_workloads", "wkey"), ("oc_ingest_stage_projects", "project")] {
                 let collation: Option<String> = sqlx::query_scalar(
@@ -94,34 +95,104 @@ async fn in_first_cycle(url: &str, prefix: &str) -> (Store, String, ProviderRow)
 }
 
 #[tokio::test]
-async fn page_commits_upsert_one_row_per_entity_and_diff_staleness() {
+async fn seen_refs_are_owned_at_once_and_the_unseen_are_stale_once_a_cycle_settles() {
     for url in database_urls().await {
         let (store, name, mut row) = in_first_cycle(&url, "diff").await;
-        let ttl = TTL;
+        let lease = ("me", TTL);
         let refs = |names: &[&str]| names.iter().map(|n| format!("component:ns/{n}")).collect::<Vec<_>>();
-        // The same ref on two pages (and twice on one page) stays one row.
+        // The same ref on two pages (and twice on one page) is owned once; text JSON
+        // would need to escape comes back as it went in.
+        let odd = r#"o"dd\ref"#;
         let page = PageCommit { seen_refs: refs(&["a", "b", "b"]), ..Default::default() };
-        store.commit_page(&row, &page, ("me", ttl)).await.unwrap();
-        let page = PageCommit { seen_refs: refs(&["b", "c"]), ..Default::default() };
-        store.commit_page(&row, &page, ("me", ttl)).await.unwrap();
-        assert_eq!(store.count_owned(&name).await.unwrap(), 3, "{url}");
-        assert_eq!(store.count_seen(&name, 1).await.unwrap(), (3, 3));
+        store.commit_page(&row, &page, lease).await.unwrap();
+        let page = PageCommit { seen_refs: refs(&["b", "c", odd]), ..Default::default() };
+        store.commit_page(&row, &page, lease).await.unwrap();
+        assert_eq!(store.count_owned(&name).await.unwrap(), 4, "{url}");
+        store.settle_cycle(&name, 1, lease).await.unwrap();
+        assert_eq!((store.count_stale(&name).await.unwrap(), store.count_added(&name, 1).await.unwrap()), (0, 4));
 
-        // Cycle 2 sees only a and c: b is stale.
+        // Cycle 2 sees only a and c: b and the odd one are stale, and settling twice (a
+        // crash before the removals) lists them once.
         row.cycle = 2;
-        store.start_cycle(&row, ("me", ttl)).await.unwrap();
+        store.start_cycle(&row, lease).await.unwrap();
         let page = PageCommit { seen_refs: refs(&["a", "c"]), ..Default::default() };
-        store.commit_page(&row, &page, ("me", ttl)).await.unwrap();
-        assert_eq!(store.count_stale(&name, 2).await.unwrap(), 1);
-        assert_eq!(store.stale_refs(&name, 2, 10).await.unwrap(), refs(&["b"]));
-        assert_eq!(store.count_seen(&name, 2).await.unwrap(), (2, 0));
-        store.forget_refs(&name, &refs(&["b"]), ("me", ttl)).await.unwrap();
-        assert_eq!(store.count_owned(&name).await.unwrap(), 2);
+        store.commit_page(&row, &page, lease).await.unwrap();
+        store.settle_cycle(&name, 2, lease).await.unwrap();
+        store.settle_cycle(&name, 2, lease).await.unwrap();
+        assert_eq!(store.count_stale(&name).await.unwrap(), 2, "{url}");
+        assert_eq!(store.stale_refs(&name, 10).await.unwrap(), refs(&["b", odd]));
+        assert_eq!(store.count_added(&name, 2).await.unwrap(), 0);
+        store.forget_refs(&name, &refs(&["b"]), lease).await.unwrap();
+        assert_eq!(store.count_owned(&name).await.unwrap(), 3);
+        assert_eq!(store.stale_refs(&name, 10).await.unwrap(), refs(&[odd]), "{url}: a forgotten ref is no longer stale");
+
+        // Cycle 3 sees d and is abandoned (reset) before it settles: the catalog has d, so
+        // it stays owned, and a later cycle that does not see it removes it.
+        row.cycle = 3;
+        store.start_cycle(&row, lease).await.unwrap();
+        let page = PageCommit { seen_refs: refs(&["d"]), ..Default::default() };
+        store.commit_page(&row, &page, lease).await.unwrap();
+        row.cycle = 4;
+        store.start_cycle(&row, lease).await.unwrap();
+        assert_eq!(store.count_owned(&name).await.unwrap(), 4, "{url}: the abandoned cycle's refs are owned");
+        assert_eq!(store.count_added(&name, 3).await.unwrap(), 1);
+        store.settle_cycle(&name, 4, lease).await.unwrap();
+        assert_eq!(store.count_stale(&name).await.unwrap(), 4, "{url}: cycle 4 saw nothing");
+
+        // A process that lost the lease settles nothing.
+        let err = store.settle_cycle(&name, 4, ("other", TTL)).await.unwrap_err();
+        assert_eq!(err.code.as_str(), "LOCKED");
 
         // Persisted cursor round-trips.
         let loaded = store.load_provider(&name).await.unwrap();
-        assert_eq!(loaded.cycle, 2);
+        assert_eq!(loaded.cycle, 4);
         assert_eq!(loaded.walk, Some(WalkCursor::default()));
+    }
+}
+
+/// A database at migration 3 with a cycle in progress upgrades to seen pages without
+/// losing what the cycle saw: refs recorded before the upgrade are not stale after it.
+#[tokio::test]
+async fn upgrade_keeps_the_refs_a_cycle_in_progress_saw() {
+    let dir = std::env::temp_dir().join(unique_provider("upgrade"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut targets = vec![(format!("sqlite://{}?mode=rwc", dir.join("state.sqlite").display()), None)];
+    if postgres_available().await {
+        let db = TempDatabase::create("upgrade").await;
+        targets.push((db.url.clone(), Some(db)));
+    }
+    for (url, _guard) in targets {
+        let postgres = url.starts_with("postgres");
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+        let v3 = [
+            include_str!("../migrations/0001_initial.sql"),
+            include_str!("../migrations/0002_staged_workload_apis.sql"),
+            if postgres { include_str!("../migrations/0003_postgres_c_collation.sql") } else { "" },
+            "CREATE TABLE oc_ingest_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);
+             INSERT INTO oc_ingest_migrations VALUES (1, 'initial', 0), (2, 'staged_workload_apis', 0), (3, 'postgres_c_collation', 0);
+             INSERT INTO oc_ingest_providers (name, cycle, status, status_since, next_action_at, walk_cursor)
+               VALUES ('walking', 5, 'bursting', 0, 0, '{}'), ('resting', 5, 'resting', 0, 0, NULL);
+             INSERT INTO oc_ingest_entities VALUES
+               ('walking', 'component:ns/seen', 1, 5), ('walking', 'component:ns/unseen', 1, 4),
+               ('resting', 'component:ns/seen', 1, 5)",
+        ];
+        for file in v3 {
+            let sql: String = file.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
+            for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                sqlx::query(statement).execute(&pool).await.unwrap_or_else(|e| panic!("{url}: {statement}: {e}"));
+            }
+        }
+        pool.close().await;
+
+        let store = Store::open(&url).await.unwrap();
+        assert!(store.try_acquire_lease("walking", "me", TTL).await.unwrap());
+        store.settle_cycle("walking", 5, ("me", TTL)).await.unwrap();
+        assert_eq!(store.stale_refs("walking", 10).await.unwrap(), vec!["component:ns/unseen".to_string()], "{url}");
+        // A provider between cycles has nothing in progress to carry over.
+        assert!(store.try_acquire_lease("resting", "me", TTL).await.unwrap());
+        store.settle_cycle("resting", 6, ("me", TTL)).await.unwrap();
+        assert_eq!(store.count_stale("resting").await.unwrap(), 1, "{url}");
     }
 }
 

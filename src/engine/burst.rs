@@ -550,9 +550,12 @@ impl<'e> Burst<'e> {
         let config = &self.engine.config;
         let name = self.row.name.clone();
         let cycle = self.row.cycle;
-        let stale = store.count_stale(&name, cycle).await?;
+        store.settle_cycle(&name, cycle, self.lease()).await?;
+        let stale = store.count_stale(&name).await?;
         let owned = store.count_owned(&name).await?;
-        let (seen, added) = store.count_seen(&name, cycle).await?;
+        // Every ref the cycle saw is owned now; the owned refs it did not see are stale.
+        let seen = owned - stale;
+        let added = store.count_added(&name, cycle).await?;
 
         let rejection = if stale == 0 {
             None
@@ -584,7 +587,7 @@ impl<'e> Burst<'e> {
                     self.report.action = "canceled".into();
                     return Ok(self.report);
                 }
-                let refs = store.stale_refs(&name, cycle, REMOVAL_CHUNK).await?;
+                let refs = store.stale_refs(&name, REMOVAL_CHUNK).await?;
                 if refs.is_empty() {
                     break;
                 }

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str, bool, &str)] = &[
     (1, "initial", false, include_str!("../../migrations/0001_initial.sql")),
     (2, "staged_workload_apis", false, include_str!("../../migrations/0002_staged_workload_apis.sql")),
     (3, "postgres_c_collation", true, include_str!("../../migrations/0003_postgres_c_collation.sql")),
+    (4, "seen_pages", false, include_str!("../../migrations/0004_seen_pages.sql")),
 ];
 
 /// An arbitrary, fixed key for `pg_advisory_xact_lock`.

@@ -311,7 +311,14 @@ impl Store {
     /// Starts a new cycle: clears what the previous one staged and writes `row`.
     pub async fn start_cycle(&self, row: &ProviderRow, lease: (&str, Duration)) -> Result<()> {
         let mut tx = self.begin().await?;
-        for table in ["oc_ingest_cycle_namespaces", "oc_ingest_stage_projects", "oc_ingest_stage_workloads", "oc_ingest_item_errors"] {
+        for table in [
+            "oc_ingest_cycle_namespaces",
+            "oc_ingest_stage_projects",
+            "oc_ingest_stage_workloads",
+            "oc_ingest_item_errors",
+            "oc_ingest_seen_pages",
+            "oc_ingest_stale",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE provider = $1"))
                 .bind(&row.name)
                 .execute(&mut *tx)
@@ -334,13 +341,18 @@ impl Store {
         write_provider(&mut tx, row, Some(lease)).await?;
         let rows = PageRows::of(page);
         let pg = self.postgres;
-        for chunk in rows.refs.chunks(STAGE_CHUNK) {
-            let sql = multi_row_upsert(pg, ENTITY_COLUMNS, chunk.len(), 3, SEEN_CONFLICT);
-            let mut q = bind_provider_once(pg, sqlx::query(&sql), p);
-            for r in chunk {
-                q = bind_provider_per_row(pg, q, p).bind(r.as_str()).bind(row.cycle).bind(row.cycle);
+        if !page.seen_refs.is_empty() {
+            let refs = json(&page.seen_refs);
+            let own = if pg { OWN_REFS_INSERT_POSTGRES } else { OWN_REFS_INSERT_SQLITE };
+            for sql in [SEEN_PAGE_INSERT, own] {
+                sqlx::query(sql)
+                    .bind(p)
+                    .bind(row.cycle)
+                    .bind(refs.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| Error::db("recording entity refs", e))?;
             }
-            q.execute(&mut *tx).await.map_err(|e| Error::db("recording entity refs", e))?;
         }
         // Staged rows: one multi-row upsert per kind and page, not one statement per row
         // (per row, a workloads page cost 100 statements: 100 round trips on PostgreSQL).
@@ -412,10 +424,18 @@ impl Store {
     /// four or five. Every insert reads from the lease-fenced provider update, so a
     /// process that lost the lease writes nothing.
     async fn commit_page_in_one_statement(&self, row: &ProviderRow, page: &PageCommit, lease: (&str, Duration)) -> Result<()> {
-        let PageRows { refs, owners, workloads, .. } = PageRows::of(page);
+        let PageRows { owners, workloads, .. } = PageRows::of(page);
 
         let mut sql = format!("WITH fence AS ({} RETURNING name)", provider_update(true));
         let mut n = FENCED_PROVIDER_PARAMS;
+        if !page.seen_refs.is_empty() {
+            n += 1;
+            sql.push_str(&format!(
+                ", seen AS (INSERT INTO oc_ingest_seen_pages (provider, cycle, refs) SELECT fence.name, $1, ${n} FROM fence), \
+                 owned AS (INSERT INTO {ENTITY_COLUMNS} SELECT fence.name, j.value, $1 FROM fence, json_array_elements_text(${n}::json) AS j \
+                 ON CONFLICT DO NOTHING)"
+            ));
+        }
         let mut values = |rows: usize, cols: usize| -> String {
             let mut v = String::new();
             for r in 0..rows {
@@ -428,13 +448,6 @@ impl Store {
             }
             v
         };
-        if !refs.is_empty() {
-            sql.push_str(&format!(
-                ", refs AS (INSERT INTO {ENTITY_COLUMNS} SELECT fence.name, v.r, $1, $1 FROM fence, (VALUES {}) AS v(r) \
-                 ON CONFLICT {SEEN_CONFLICT})",
-                values(refs.len(), 1)
-            ));
-        }
         if !owners.is_empty() {
             sql.push_str(&format!(
                 ", owners AS (INSERT INTO {PROJECTS_TABLE} SELECT fence.name, v.* FROM fence, (VALUES {}) AS v \
@@ -452,8 +465,8 @@ impl Store {
         sql.push_str(" SELECT COUNT(*) FROM fence");
 
         let mut q = bind_provider(sqlx::query(&sql), row, Some(lease));
-        for r in &refs {
-            q = q.bind(r.as_str());
+        if !page.seen_refs.is_empty() {
+            q = q.bind(json(&page.seen_refs));
         }
         for (ns, project, owner) in &owners {
             q = q.bind(ns.as_str()).bind(project.as_str()).bind(owner.as_deref());
@@ -577,21 +590,51 @@ impl Store {
         self.count("SELECT COUNT(*) FROM oc_ingest_entities WHERE provider = $1", provider, None).await
     }
 
-    /// Owned refs the cycle did not see.
-    pub async fn count_stale(&self, provider: &str, cycle: i64) -> Result<i64> {
-        self.count("SELECT COUNT(*) FROM oc_ingest_entities WHERE provider = $1 AND last_seen_cycle < $2", provider, Some(cycle))
+    /// Settles a cycle whose walk is complete, in one transaction fenced by the lease: the
+    /// owned refs it did not see are listed as stale. Repeatable: a crash before the
+    /// removals settles again.
+    pub async fn settle_cycle(&self, provider: &str, cycle: i64, lease: (&str, Duration)) -> Result<()> {
+        let mut tx = self.begin().await?;
+        renew_lease(&mut tx, provider, lease).await?;
+        sqlx::query("DELETE FROM oc_ingest_stale WHERE provider = $1")
+            .bind(provider)
+            .execute(&mut *tx)
             .await
+            .map_err(|e| Error::db("clearing stale entity refs", e))?;
+        // PostgreSQL: NOT EXISTS plans as a hash anti-join (NOT IN over a set larger than
+        // work_mem would rescan it per row); SQLite: NOT IN builds one index of the seen
+        // refs (NOT EXISTS would scan them per owned ref).
+        let sql = if self.postgres {
+            format!(
+                "INSERT INTO oc_ingest_stale (provider, entity_ref) SELECT e.provider, e.entity_ref \
+                 FROM oc_ingest_entities e WHERE e.provider = $1 AND NOT EXISTS \
+                 (SELECT 1 FROM {SEEN_REFS} AND s.cycle = $2 AND r = e.entity_ref)"
+            )
+        } else {
+            format!(
+                "INSERT INTO oc_ingest_stale (provider, entity_ref) SELECT e.provider, e.entity_ref \
+                 FROM oc_ingest_entities e WHERE e.provider = $1 AND e.entity_ref NOT IN \
+                 (SELECT r FROM {SEEN_REFS_SQLITE} AND s.cycle = $2)"
+            )
+        };
+        sqlx::query(&sql)
+            .bind(provider)
+            .bind(cycle)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Error::db("listing stale entity refs", e))?;
+        tx.commit().await.map_err(|e| Error::db("settling the cycle's entity refs", e))
     }
 
-    /// Refs seen in `cycle`, and of those, the ones seen for the first time.
-    pub async fn count_seen(&self, provider: &str, cycle: i64) -> Result<(i64, i64)> {
-        let seen = self
-            .count("SELECT COUNT(*) FROM oc_ingest_entities WHERE provider = $1 AND last_seen_cycle = $2", provider, Some(cycle))
-            .await?;
-        let added = self
-            .count("SELECT COUNT(*) FROM oc_ingest_entities WHERE provider = $1 AND first_seen_cycle = $2", provider, Some(cycle))
-            .await?;
-        Ok((seen, added))
+    /// Owned refs the settled cycle did not see.
+    pub async fn count_stale(&self, provider: &str) -> Result<i64> {
+        self.count("SELECT COUNT(*) FROM oc_ingest_stale WHERE provider = $1", provider, None).await
+    }
+
+    /// Refs seen for the first time in `cycle` (once it is settled).
+    pub async fn count_added(&self, provider: &str, cycle: i64) -> Result<i64> {
+        self.count("SELECT COUNT(*) FROM oc_ingest_entities WHERE provider = $1 AND first_seen_cycle = $2", provider, Some(cycle))
+            .await
     }
 
     async fn count(&self, sql: &str, provider: &str, cycle: Option<i64>) -> Result<i64> {
@@ -602,22 +645,19 @@ impl Store {
         Ok(q.fetch_one(&self.pool).await.map_err(|e| Error::db("counting entity refs", e))?.get(0))
     }
 
-    pub async fn stale_refs(&self, provider: &str, cycle: i64, limit: i64) -> Result<Vec<String>> {
-        let rows = sqlx::query(
-            "SELECT entity_ref FROM oc_ingest_entities WHERE provider = $1 AND last_seen_cycle < $2 \
-             ORDER BY entity_ref LIMIT $3",
-        )
-        .bind(provider)
-        .bind(cycle)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| Error::db("reading stale entity refs", e))?;
+    /// The first `limit` stale refs of the settled cycle.
+    pub async fn stale_refs(&self, provider: &str, limit: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT entity_ref FROM oc_ingest_stale WHERE provider = $1 ORDER BY entity_ref LIMIT $2")
+            .bind(provider)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| Error::db("reading stale entity refs", e))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     /// Records refs another instance of this provider (the legacy provider) left in the
-    /// catalog as owned, with `first_seen_cycle = last_seen_cycle = 0`: older than any
+    /// catalog as owned, with `first_seen_cycle = 0`: older than any
     /// cycle, so the next completed cycle removes those it does not see. A ref already
     /// owned is left as it is. Returns how many rows were new. Refs are taken as given
     /// (the engine normalizes and filters them).
@@ -627,10 +667,10 @@ impl Store {
         refs.dedup();
         let mut adopted = 0;
         for chunk in refs.chunks(200) {
-            let sql = multi_row_upsert(self.postgres, ENTITY_COLUMNS, chunk.len(), 3, "(provider, entity_ref) DO NOTHING");
+            let sql = multi_row_upsert(self.postgres, ENTITY_COLUMNS, chunk.len(), 2, "(provider, entity_ref) DO NOTHING");
             let mut q = bind_provider_once(self.postgres, sqlx::query(&sql), provider);
             for r in chunk {
-                q = bind_provider_per_row(self.postgres, q, provider).bind(r.as_str()).bind(0_i64).bind(0_i64);
+                q = bind_provider_per_row(self.postgres, q, provider).bind(r.as_str()).bind(0_i64);
             }
             let done = q.execute(&self.pool).await.map_err(|e| Error::db("adopting entity refs", e))?;
             adopted += done.rows_affected();
@@ -644,16 +684,18 @@ impl Store {
         renew_lease(&mut tx, provider, lease).await?;
         for chunk in refs.chunks(200) {
             let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 2)).collect();
-            let sql = format!(
-                "DELETE FROM oc_ingest_entities WHERE provider = {} AND entity_ref IN ({})",
-                param(self.postgres, 1),
-                placeholders.join(",")
-            );
-            let mut q = sqlx::query(&sql).bind(provider);
-            for r in chunk {
-                q = q.bind(r.as_str());
+            for table in ["oc_ingest_entities", "oc_ingest_stale"] {
+                let sql = format!(
+                    "DELETE FROM {table} WHERE provider = {} AND entity_ref IN ({})",
+                    param(self.postgres, 1),
+                    placeholders.join(",")
+                );
+                let mut q = sqlx::query(&sql).bind(provider);
+                for r in chunk {
+                    q = q.bind(r.as_str());
+                }
+                q.execute(&mut *tx).await.map_err(|e| Error::db("forgetting removed entity refs", e))?;
             }
-            q.execute(&mut *tx).await.map_err(|e| Error::db("forgetting removed entity refs", e))?;
         }
         tx.commit().await.map_err(|e| Error::db("forgetting removed entity refs", e))
     }
@@ -695,7 +737,7 @@ fn single_statement_fits(page: &PageCommit) -> bool {
     page.namespaces.is_empty()
         && page.item_errors.is_empty()
         && page.drop_namespace_staging.is_none()
-        && FENCED_PROVIDER_PARAMS + page.seen_refs.len() + 3 * page.project_owners.len() + 4 * page.workloads.len() <= MAX_STATEMENT_PARAMS
+        && FENCED_PROVIDER_PARAMS + 1 + 3 * page.project_owners.len() + 4 * page.workloads.len() <= MAX_STATEMENT_PARAMS
 }
 
 /// Bind parameters of one PostgreSQL statement, at most (the protocol allows 65,535).
@@ -732,8 +774,24 @@ fn bind_provider_per_row<'q>(postgres: bool, q: AnyQuery<'q>, provider: &'q str)
     }
 }
 
-const ENTITY_COLUMNS: &str = "oc_ingest_entities (provider, entity_ref, first_seen_cycle, last_seen_cycle)";
-const SEEN_CONFLICT: &str = "(provider, entity_ref) DO UPDATE SET last_seen_cycle = excluded.last_seen_cycle";
+const ENTITY_COLUMNS: &str = "oc_ingest_entities (provider, entity_ref, first_seen_cycle)";
+/// A page group's refs, as one row (a JSON array): what the end of the cycle diffs
+/// against the owned refs. One row instead of an upsert per ref keeps the refs the walk
+/// sees again every cycle from costing an index update each.
+const SEEN_PAGE_INSERT: &str = "INSERT INTO oc_ingest_seen_pages (provider, cycle, refs) VALUES ($1, $2, $3)";
+/// Owns the refs of a page group (`$3`, a JSON array) that are new; a known ref costs a
+/// look-up, no write. (`WHERE true`: SQLite's parser needs it before `ON CONFLICT`.)
+const OWN_REFS_INSERT_SQLITE: &str =
+    "INSERT INTO oc_ingest_entities (provider, entity_ref, first_seen_cycle) SELECT $1, j.value, $2 FROM json_each($3) AS j \
+     WHERE true ON CONFLICT DO NOTHING";
+const OWN_REFS_INSERT_POSTGRES: &str = "INSERT INTO oc_ingest_entities (provider, entity_ref, first_seen_cycle) \
+     SELECT $1, j.value, $2 FROM json_array_elements_text($3::json) AS j ON CONFLICT DO NOTHING";
+/// The refs of a provider's seen pages, as `r`, up to a `WHERE` to extend with `AND`
+/// (`$1` is the provider). On PostgreSQL `r` compares byte by byte, as the key columns do.
+const SEEN_REFS: &str = "oc_ingest_seen_pages s, \
+     LATERAL (SELECT j.value COLLATE \"C\" AS r FROM json_array_elements_text(s.refs::json) AS j) AS seen WHERE s.provider = $1";
+const SEEN_REFS_SQLITE: &str = "(SELECT s.provider, s.cycle, j.value AS r FROM oc_ingest_seen_pages s, json_each(s.refs) AS j) AS s \
+     WHERE s.provider = $1";
 const NAMESPACES_TABLE: &str = "oc_ingest_cycle_namespaces (provider, seq, name)";
 const NAMESPACES_CONFLICT: &str = "(provider, seq) DO UPDATE SET name = excluded.name";
 const PROJECTS_TABLE: &str = "oc_ingest_stage_projects (provider, namespace, project, owner)";
@@ -741,11 +799,10 @@ const PROJECTS_CONFLICT: &str = "(provider, namespace, project) DO UPDATE SET ow
 const WORKLOADS_TABLE: &str = "oc_ingest_stage_workloads (provider, namespace, wkey, facts, apis)";
 const WORKLOADS_CONFLICT: &str = "(provider, namespace, wkey) DO UPDATE SET facts = excluded.facts, apis = excluded.apis";
 
-/// A page's rows as one statement may write them: PostgreSQL refuses a statement that
-/// touches a row twice, so refs are deduplicated and a repeated staging key keeps its
-/// last row, as consecutive upserts would.
+/// A page's staged rows as one statement may write them: PostgreSQL refuses a statement
+/// that touches a row twice, so a repeated staging key keeps its last row, as
+/// consecutive upserts would.
 struct PageRows<'a> {
-    refs: Vec<&'a String>,
     namespaces: Vec<&'a (i64, String)>,
     owners: Vec<&'a (String, String, Option<String>)>,
     workloads: Vec<&'a StagedWorkload>,
@@ -753,11 +810,7 @@ struct PageRows<'a> {
 
 impl<'a> PageRows<'a> {
     fn of(page: &'a PageCommit) -> Self {
-        let mut refs: Vec<&String> = page.seen_refs.iter().collect();
-        refs.sort();
-        refs.dedup();
         PageRows {
-            refs,
             namespaces: last_per_key(&page.namespaces, |(seq, _)| *seq),
             owners: last_per_key(&page.project_owners, |(ns, project, _)| (ns.as_str(), project.as_str())),
             workloads: last_per_key(&page.workloads, |w| (w.namespace.as_str(), w.facts.component.as_str())),
