@@ -790,6 +790,7 @@ const OWN_REFS_INSERT_POSTGRES: &str = "INSERT INTO oc_ingest_entities (provider
 /// (`$1` is the provider). On PostgreSQL `r` compares byte by byte, as the key columns do.
 const SEEN_REFS: &str = "oc_ingest_seen_pages s, \
      LATERAL (SELECT j.value COLLATE \"C\" AS r FROM json_array_elements_text(s.refs::json) AS j) AS seen WHERE s.provider = $1";
+/// [`SEEN_REFS`] for SQLite, which compares text byte by byte anyway.
 const SEEN_REFS_SQLITE: &str = "(SELECT s.provider, s.cycle, j.value AS r FROM oc_ingest_seen_pages s, json_each(s.refs) AS j) AS s \
      WHERE s.provider = $1";
 const NAMESPACES_TABLE: &str = "oc_ingest_cycle_namespaces (provider, seq, name)";
