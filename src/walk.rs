@@ -401,6 +401,10 @@ impl Walker<'_> {
         for e in &mut out.commit.item_errors {
             e.path = path.clone();
         }
+        // Nothing of the namespace is staged before its first projects page.
+        if cur.phase == Phase::Projects && cur.cursor.is_none() && cur.list_restarts == 0 {
+            out.commit.begins_namespace = Some(ns.clone());
+        }
         out.commit.seen_refs.extend(out.entities.iter().map(|e| e.entity_ref().to_string()));
 
         out.next = match page.next_cursor {
@@ -570,7 +574,6 @@ impl Walker<'_> {
         for c in &components {
             let staged = workloads.get(&c.metadata.name);
             let workload = staged.map(|w| w.facts.clone());
-            let apis = staged.map(|w| w.apis.as_slice()).unwrap_or_default();
             let consumes_apis = workload
                 .iter()
                 .flat_map(|f| f.consumes.iter())
@@ -593,7 +596,9 @@ impl Walker<'_> {
                     translate::fallback_owner(self.ctx, project_owner)
                 }
             };
-            out.entities.extend(apis.iter().map(|api| api.with_owner(owner)));
+            if let Some(w) = staged {
+                out.entities.extend(w.apis.iter().map(|api| api.render(self.ctx, ns, &w.facts, owner)));
+            }
         }
     }
 }

@@ -202,42 +202,144 @@ async fn upgrade_keeps_the_refs_a_cycle_in_progress_saw() {
 #[tokio::test]
 async fn staged_workloads_round_trip_whatever_their_text_holds() {
     for url in database_urls().await {
-        let (store, name, row) = in_first_cycle(&url, "stage").await;
-        let ttl = TTL;
-        let nasty = "a\u{1e}b\u{1f}c \"q\" \\ \n\t\u{0}é";
-        let staged = |component: &str, apis: usize| StagedWorkload {
-            namespace: "ns".into(),
-            facts: WorkloadFacts {
-                project: "p".into(),
-                component: component.into(),
-                workload_name: format!("{component}-workload {nasty}"),
-                api_endpoints: vec![nasty.into()],
-                ..Default::default()
-            },
-            apis: (0..apis)
-                .map(|i| {
-                    let entity = serde_json::json!({"kind": "API", "spec": {"definition": format!("{nasty}{i}"), "owner": null}});
-                    ApiTemplate::from_parts(format!("api:ns/{component}-{i}"), entity.to_string())
-                })
-                .collect(),
-        };
-        let workloads = vec![staged("c1", 2), staged("c2", 0), staged("c3", 1)];
-        let page = PageCommit { workloads: workloads.clone(), ..Default::default() };
-        store.commit_page(&row, &page, ("me", ttl)).await.unwrap();
+        // Read back from the database, and from the store's copy in memory (a page that
+        // begins its namespace's staging).
+        for begins in [None, Some("ns".to_string())] {
+            let (store, name, row) = in_first_cycle(&url, "stage").await;
+            let ttl = TTL;
+            let nasty = "a\u{1e}b\u{1f}c\u{1d}d\u{1c}e\u{1b}f \"q\" \\ \n\t\u{0}é";
+            let staged = |component: &str, apis: usize| StagedWorkload {
+                namespace: "ns".into(),
+                facts: WorkloadFacts {
+                    project: "p".into(),
+                    component: component.into(),
+                    workload_name: format!("{component}-workload {nasty}"),
+                    api_endpoints: vec![nasty.into()],
+                    ..Default::default()
+                },
+                apis: (0..apis).map(|i| endpoint_api(component, &format!("{nasty}{i}"))).collect(),
+            };
+            let mut workloads = vec![staged("c1", 2), staged("c2", 0), staged("c3", 1)];
+            // A template staged by an earlier version: the rendered entity.
+            let entity = serde_json::json!({"kind": "API", "spec": {"definition": nasty, "owner": null}});
+            workloads[2].apis.push(ApiTemplate::Rendered { entity_ref: "api:ns/old".into(), json: entity.to_string() });
+            let page = PageCommit { workloads: workloads.clone(), begins_namespace: begins.clone(), ..Default::default() };
+            store.commit_page(&row, &page, ("me", ttl)).await.unwrap();
 
-        let wanted = ["c1".to_string(), "c2".into(), "c3".into(), "missing".into()];
-        let read = store.staged_workloads(&name, "ns", &wanted, true).await.unwrap();
-        assert_eq!(read.len(), 3, "{url}");
-        for w in &workloads {
-            let got = &read[&w.facts.component];
-            assert_eq!(got.facts, w.facts, "{url}");
-            assert_eq!(got.apis, w.apis, "{url}");
+            let wanted = ["c1".to_string(), "c2".into(), "c3".into(), "missing".into()];
+            let read = store.staged_workloads(&name, "ns", &wanted, true).await.unwrap();
+            assert_eq!(read.len(), 3, "{url} {begins:?}");
+            for w in &workloads {
+                let got = &read[&w.facts.component];
+                assert_eq!(got.facts, w.facts, "{url} {begins:?}");
+                assert_eq!(got.apis, w.apis, "{url} {begins:?}");
+            }
+            let facts_only = store.staged_workloads(&name, "ns", &wanted[..2], false).await.unwrap();
+            assert_eq!(facts_only.len(), 2, "{url} {begins:?}");
+            assert!(facts_only.values().all(|w| w.apis.is_empty()), "{url} {begins:?}: no APIs asked for");
+            assert_eq!(facts_only["c1"].facts, workloads[0].facts, "{url} {begins:?}");
+            assert!(store.staged_workloads(&name, "other", &wanted, true).await.unwrap().is_empty(), "{url} {begins:?}");
         }
-        let facts_only = store.staged_workloads(&name, "ns", &wanted[..2], false).await.unwrap();
-        assert_eq!(facts_only.len(), 2, "{url}");
-        assert!(facts_only.values().all(|w| w.apis.is_empty()), "{url}: no APIs asked for");
-        assert_eq!(facts_only["c1"].facts, workloads[0].facts, "{url}");
-        assert!(store.staged_workloads(&name, "other", &wanted, true).await.unwrap().is_empty(), "{url}");
+    }
+}
+
+/// An API as this version stages it: the endpoint, with `definition` as its schema.
+fn endpoint_api(component: &str, definition: &str) -> ApiTemplate {
+    let ep = serde_json::from_value(serde_json::json!({
+        "type": "HTTP", "port": 8080, "visibility": ["namespace"],
+        "schema": {"type": "OpenAPI", "content": definition}
+    }))
+    .unwrap();
+    ApiTemplate::Endpoint { entity_ref: format!("api:ns/p-{component}-http"), endpoint: "http".into(), ep }
+}
+
+/// The store answers a namespace's staged look-ups from its copy in memory only while the
+/// copy is known to equal the database's rows. Each step removes rows behind the store's
+/// back, or adds some from another process, so a copy kept too long answers wrongly.
+#[tokio::test]
+async fn staged_rows_are_read_from_memory_only_while_they_match_the_database() {
+    let dir = std::env::temp_dir().join(unique_provider("cache"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqlite = format!("sqlite://{}?mode=rwc", dir.join("state.sqlite").display());
+    let urls = database_urls().await.into_iter().map(|url| if url.starts_with("sqlite") { sqlite.clone() } else { url });
+    for url in urls {
+        let (a, name, mut row) = in_first_cycle(&url, "cache").await;
+        let b = Store::open(&url).await.unwrap();
+        let raw = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+        let clear = || {
+            let (raw, name) = (&raw, &name);
+            async move {
+                for table in ["oc_ingest_stage_workloads", "oc_ingest_stage_projects"] {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE provider = $1")).bind(name).execute(raw).await.unwrap();
+                }
+            }
+        };
+        let workload = |ns: &str, component: &str, definition: &str| StagedWorkload {
+            namespace: ns.into(),
+            facts: WorkloadFacts { project: "p".into(), component: component.into(), ..Default::default() },
+            apis: vec![endpoint_api(component, definition)],
+        };
+        let found = |store: &Store, ns: &'static str, component: &'static str| {
+            let (store, name) = (store.clone(), name.clone());
+            async move { store.staged_workloads(&name, ns, &[component.to_string()], true).await.unwrap().contains_key(component) }
+        };
+        let at = |n: i64| Some(WalkCursor { list_pages: n, ..Default::default() });
+
+        // A namespace's first page: its rows are kept, and answered from memory even once
+        // they are gone from the database; a burst that starts where it left keeps them.
+        row.walk = at(1);
+        let page = PageCommit {
+            begins_namespace: Some("ns".into()),
+            project_owners: vec![("ns".into(), "p".into(), Some("group:default/team".into()))],
+            workloads: vec![workload("ns", "c1", "a")],
+            ..Default::default()
+        };
+        a.commit_page(&row, &page, ("me", TTL)).await.unwrap();
+        clear().await;
+        a.check_staging_cache(&row);
+        let read = a.staged_workloads(&name, "ns", &["c1".into()], true).await.unwrap();
+        assert_eq!(read["c1"].apis, page.workloads[0].apis, "{url}: from memory");
+        let owners = a.staged_project_owners(&name, "ns", &["p".into()]).await.unwrap();
+        assert_eq!(owners.get("p").map(String::as_str), Some("group:default/team"), "{url}");
+
+        // Another process commits further: where the walk now stands is not where the
+        // copy's last commit left it, so the database answers.
+        let mut moved = row.clone();
+        moved.walk = at(2);
+        b.commit_page(&moved, &PageCommit { workloads: vec![workload("ns", "c2", "b")], ..Default::default() }, ("me", TTL))
+            .await
+            .unwrap();
+        a.check_staging_cache(&a.load_provider(&name).await.unwrap());
+        assert!(found(&a, "ns", "c2").await, "{url}: another process's row");
+        assert!(!found(&a, "ns", "c1").await, "{url}: the copy is gone");
+
+        // A failed commit (here: a lost lease) may or may not have been written: the
+        // copy goes.
+        row.walk = at(3);
+        let page = PageCommit { begins_namespace: Some("ns2".into()), workloads: vec![workload("ns2", "c3", "c")], ..Default::default() };
+        a.commit_page(&row, &page, ("me", TTL)).await.unwrap();
+        let lost = a.commit_page(&row, &PageCommit { workloads: vec![workload("ns2", "c4", "d")], ..Default::default() }, ("other", TTL)).await;
+        assert!(lost.is_err(), "{url}: the lease is someone else's");
+        clear().await;
+        assert!(!found(&a, "ns2", "c3").await, "{url}: read from the database after a failed commit");
+
+        // A namespace that stages more than the copy may hold is read from the database.
+        let big = "x".repeat(9 << 20);
+        row.walk = at(4);
+        let page = PageCommit { begins_namespace: Some("ns3".into()), workloads: vec![workload("ns3", "c5", &big)], ..Default::default() };
+        a.commit_page(&row, &page, ("me", TTL)).await.unwrap();
+        assert!(found(&a, "ns3", "c5").await, "{url}");
+        clear().await;
+        assert!(!found(&a, "ns3", "c5").await, "{url}: too big to keep in memory");
+
+        // A namespace's end drops its staging, in the database and in memory.
+        row.walk = at(5);
+        let page = PageCommit { begins_namespace: Some("ns4".into()), workloads: vec![workload("ns4", "c6", "e")], ..Default::default() };
+        a.commit_page(&row, &page, ("me", TTL)).await.unwrap();
+        row.walk = at(6);
+        a.commit_page(&row, &PageCommit { drop_namespace_staging: Some("ns4".into()), ..Default::default() }, ("me", TTL)).await.unwrap();
+        assert!(!found(&a, "ns4", "c6").await, "{url}: dropped with the namespace");
+        assert!(a.staged_project_owners(&name, "ns4", &["p".into()]).await.unwrap().is_empty(), "{url}");
     }
 }
 

@@ -254,6 +254,7 @@ impl<'e> Burst<'e> {
             self.save().await?;
         }
         self.row.progress.bursts += 1;
+        self.engine.store.check_staging_cache(&self.row);
         let deadline = self.started + config.burst_length;
 
         let engine = self.engine;

@@ -3,8 +3,10 @@
 //! a process that lost its lease cannot overwrite another's progress.
 
 mod migrate;
+mod staging_cache;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::AnyPoolOptions;
@@ -52,6 +54,9 @@ pub struct PageCommit {
     pub item_errors: Vec<ItemError>,
     /// A namespace whose walk is complete: its staged cross-references can go.
     pub drop_namespace_staging: Option<String>,
+    /// A namespace whose staging starts with this commit (its first projects page): from
+    /// here the store keeps a copy of what it stages (see `staging_cache`).
+    pub begins_namespace: Option<String>,
 }
 
 impl PageCommit {
@@ -68,12 +73,18 @@ impl PageCommit {
         if next.drop_namespace_staging.is_some() {
             self.drop_namespace_staging = next.drop_namespace_staging;
         }
+        if next.begins_namespace.is_some() {
+            self.begins_namespace = next.begins_namespace;
+        }
     }
 
     /// Whether it writes what later pages read back: the namespace order, project
-    /// owners or workloads.
+    /// owners or workloads (or starts a namespace's staging).
     pub fn stages(&self) -> bool {
-        !self.namespaces.is_empty() || !self.project_owners.is_empty() || !self.workloads.is_empty()
+        !self.namespaces.is_empty()
+            || !self.project_owners.is_empty()
+            || !self.workloads.is_empty()
+            || self.begins_namespace.is_some()
     }
 }
 
@@ -90,6 +101,7 @@ pub struct StagedWorkload {
 pub struct Store {
     pool: AnyPool,
     postgres: bool,
+    cache: Arc<staging_cache::StagingCache>,
 }
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -100,19 +112,29 @@ fn from_json<T: serde::de::DeserializeOwned>(s: Option<String>) -> Option<T> {
     s.and_then(|s| serde_json::from_str(&s).ok())
 }
 
-/// Staged API templates as `ref U+001C entity U+001D ref U+001C entity ...` (nothing for
-/// none): the entities' JSON is stored and read back as raw text, never scanned. Neither
-/// holds a raw control character: a ref is made of validated names, and serde_json
-/// escapes control characters inside strings.
+/// Staged API templates as `ref U+001B endpoint U+001D ref U+001B endpoint ...` (nothing
+/// for none), each endpoint as the JSON `[name, {...}]`; a template an earlier version
+/// staged as its rendered entity reads `ref U+001C entity`. Neither part holds a raw
+/// control character: a ref is made of validated names, and serde_json escapes control
+/// characters inside strings.
 fn apis_text(apis: &[ApiTemplate]) -> String {
-    let mut out = String::with_capacity(apis.iter().map(|a| a.json().len() + a.entity_ref().len() + 2).sum::<usize>());
+    let mut out = String::new();
     for (i, api) in apis.iter().enumerate() {
         if i > 0 {
             out.push(STAGED_APIS);
         }
-        out.push_str(api.entity_ref());
-        out.push(STAGED_API_PARTS);
-        out.push_str(api.json());
+        match api {
+            ApiTemplate::Endpoint { entity_ref, endpoint, ep } => {
+                out.push_str(entity_ref);
+                out.push(STAGED_API_ENDPOINT);
+                out.push_str(&json(&(endpoint, ep)));
+            }
+            ApiTemplate::Rendered { entity_ref, json } => {
+                out.push_str(entity_ref);
+                out.push(STAGED_API_PARTS);
+                out.push_str(json);
+            }
+        }
     }
     out
 }
@@ -121,8 +143,14 @@ fn apis_from_text(text: &str) -> Vec<ApiTemplate> {
     if !text.starts_with('[') {
         return text
             .split(STAGED_APIS)
-            .filter_map(|api| api.split_once(STAGED_API_PARTS))
-            .map(|(entity_ref, entity)| ApiTemplate::from_parts(entity_ref.to_string(), entity.to_string()))
+            .filter_map(|api| {
+                if let Some((entity_ref, endpoint)) = api.split_once(STAGED_API_ENDPOINT) {
+                    let (endpoint, ep) = serde_json::from_str(endpoint).ok()?;
+                    return Some(ApiTemplate::Endpoint { entity_ref: entity_ref.to_string(), endpoint, ep });
+                }
+                let (entity_ref, json) = api.split_once(STAGED_API_PARTS)?;
+                Some(ApiTemplate::Rendered { entity_ref: entity_ref.to_string(), json: json.to_string() })
+            })
             .collect();
     }
     // Staged by an earlier version, as JSON: `[{"ref": ..., "entity": {...}}, ...]`, or
@@ -135,11 +163,14 @@ fn apis_from_text(text: &str) -> Vec<ApiTemplate> {
         entity: &'a serde_json::value::RawValue,
     }
     match serde_json::from_str::<Vec<Staged>>(text) {
-        Ok(apis) => apis.into_iter().map(|a| ApiTemplate::from_parts(a.entity_ref.into_owned(), a.entity.get().to_string())).collect(),
+        Ok(apis) => apis
+            .into_iter()
+            .map(|a| ApiTemplate::Rendered { entity_ref: a.entity_ref.into_owned(), json: a.entity.get().to_string() })
+            .collect(),
         Err(_) => serde_json::from_str::<Vec<serde_json::Value>>(text)
             .unwrap_or_default()
             .into_iter()
-            .map(|v| ApiTemplate::from_parts(crate::translate::entity_ref(&v), v.to_string()))
+            .map(|v| ApiTemplate::Rendered { entity_ref: crate::translate::entity_ref(&v), json: v.to_string() })
             .collect(),
     }
 }
@@ -197,7 +228,7 @@ impl Store {
             .await
             .map_err(|e| Error::db("opening the state database", e))?;
         migrate::run(&pool, postgres).await?;
-        Ok(Store { pool, postgres })
+        Ok(Store { pool, postgres, cache: Arc::default() })
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -310,6 +341,7 @@ impl Store {
 
     /// Starts a new cycle: clears what the previous one staged and writes `row`.
     pub async fn start_cycle(&self, row: &ProviderRow, lease: (&str, Duration)) -> Result<()> {
+        self.cache.forget(&row.name);
         let mut tx = self.begin().await?;
         for table in [
             "oc_ingest_cycle_namespaces",
@@ -332,9 +364,35 @@ impl Store {
     /// Records one applied page: its entity refs, staged cross-references, per-item
     /// errors and the new cursor, atomically.
     pub async fn commit_page(&self, row: &ProviderRow, page: &PageCommit, lease: (&str, Duration)) -> Result<()> {
-        if self.postgres && single_statement_fits(page) {
-            return self.commit_page_in_one_statement(row, page, lease).await;
+        // Each staged workload as its row holds it: bound to the statement, then kept by
+        // the staging cache once committed.
+        let staged: Vec<StagedRow> = PageRows::of(page).workloads.into_iter().map(StagedRow::of).collect();
+        let result = if self.postgres && single_statement_fits(page) {
+            self.commit_page_in_one_statement(row, page, &staged, lease).await
+        } else {
+            self.commit_page_in_a_transaction(row, page, &staged, lease).await
+        };
+        match &result {
+            Ok(()) => self.cache.committed(row, page, staged),
+            // It may or may not have been written: the copy cannot tell.
+            Err(_) => self.cache.forget(&row.name),
         }
+        result
+    }
+
+    /// A burst starts at `row`: the in-memory copy of the staged rows stays only if its
+    /// last commit left the walk there.
+    pub fn check_staging_cache(&self, row: &ProviderRow) {
+        self.cache.check(row);
+    }
+
+    async fn commit_page_in_a_transaction(
+        &self,
+        row: &ProviderRow,
+        page: &PageCommit,
+        staged: &[StagedRow],
+        lease: (&str, Duration),
+    ) -> Result<()> {
         let p = &row.name;
         let mut tx = self.begin().await?;
         // Fence first: nothing of this page is written by a process that lost the lease.
@@ -372,15 +430,11 @@ impl Store {
             }
             q.execute(&mut *tx).await.map_err(|e| Error::db("staging projects", e))?;
         }
-        for chunk in rows.workloads.chunks(STAGE_CHUNK) {
+        for chunk in staged.chunks(STAGE_CHUNK) {
             let sql = multi_row_upsert(pg, WORKLOADS_TABLE, chunk.len(), 4, WORKLOADS_CONFLICT);
             let mut q = bind_provider_once(pg, sqlx::query(&sql), p);
             for w in chunk {
-                q = bind_provider_per_row(pg, q, p)
-                    .bind(w.namespace.as_str())
-                    .bind(w.facts.component.as_str())
-                    .bind(json(&w.facts))
-                    .bind(apis_text(&w.apis));
+                q = bind_provider_per_row(pg, q, p).bind(w.namespace.as_str()).bind(w.wkey.as_str()).bind(&*w.facts).bind(&*w.apis);
             }
             q.execute(&mut *tx).await.map_err(|e| Error::db("staging workloads", e))?;
         }
@@ -423,8 +477,14 @@ impl Store {
     /// of data-modifying CTEs, atomic without BEGIN and COMMIT: one round trip instead of
     /// four or five. Every insert reads from the lease-fenced provider update, so a
     /// process that lost the lease writes nothing.
-    async fn commit_page_in_one_statement(&self, row: &ProviderRow, page: &PageCommit, lease: (&str, Duration)) -> Result<()> {
-        let PageRows { owners, workloads, .. } = PageRows::of(page);
+    async fn commit_page_in_one_statement(
+        &self,
+        row: &ProviderRow,
+        page: &PageCommit,
+        workloads: &[StagedRow],
+        lease: (&str, Duration),
+    ) -> Result<()> {
+        let PageRows { owners, .. } = PageRows::of(page);
 
         let mut sql = format!("WITH fence AS ({} RETURNING name)", provider_update(true));
         let mut n = FENCED_PROVIDER_PARAMS;
@@ -471,8 +531,8 @@ impl Store {
         for (ns, project, owner) in &owners {
             q = q.bind(ns.as_str()).bind(project.as_str()).bind(owner.as_deref());
         }
-        for w in &workloads {
-            q = q.bind(w.namespace.as_str()).bind(w.facts.component.as_str()).bind(json(&w.facts)).bind(apis_text(&w.apis));
+        for w in workloads {
+            q = q.bind(w.namespace.as_str()).bind(w.wkey.as_str()).bind(&*w.facts).bind(&*w.apis);
         }
         // Not fetch_one: through sqlx's Any driver it returns at the first row, before
         // PostgreSQL has committed (at Sync) and before an error that follows the row (a
@@ -511,6 +571,9 @@ impl Store {
         components: &[String],
         with_apis: bool,
     ) -> Result<HashMap<String, StagedWorkload>> {
+        if let Some(found) = self.cache.workloads(provider, namespace, components, with_apis) {
+            return Ok(found);
+        }
         let mut out = HashMap::new();
         let mut wkeys: Vec<&String> = components.iter().collect();
         wkeys.sort();
@@ -547,8 +610,8 @@ impl Store {
             let row = q.fetch_one(&self.pool).await.map_err(|e| Error::db("reading staged workloads", e))?;
             let Some(text) = row.get::<Option<String>, _>(0) else { continue };
             for (facts, apis) in text.split(STAGED_ROWS).filter_map(|row| row.split_once(STAGED_COLUMNS)) {
-                if let Ok(facts) = serde_json::from_str::<WorkloadFacts>(facts) {
-                    out.insert(facts.component.clone(), StagedWorkload { namespace: namespace.to_string(), facts, apis: apis_from_text(apis) });
+                if let Some(w) = StagedRow::read(namespace, facts, apis) {
+                    out.insert(w.facts.component.clone(), w);
                 }
             }
         }
@@ -562,6 +625,9 @@ impl Store {
         namespace: &str,
         projects: &[String],
     ) -> Result<HashMap<String, String>> {
+        if let Some(found) = self.cache.owners(provider, namespace, projects) {
+            return Ok(found);
+        }
         let mut out = HashMap::new();
         let mut names: Vec<&String> = projects.iter().collect();
         names.sort();
@@ -725,6 +791,7 @@ const STAGED_COLUMNS: char = '\u{1f}';
 /// Separators inside the staged `apis` column (see [`apis_text`]).
 const STAGED_APIS: char = '\u{1d}';
 const STAGED_API_PARTS: char = '\u{1c}';
+const STAGED_API_ENDPOINT: char = '\u{1b}';
 
 /// Rows per multi-row statement (at most 1 + 4 x 200 bind parameters on PostgreSQL, 5 x 200
 /// on SQLite, where the provider is bound in every row).
@@ -799,6 +866,31 @@ const PROJECTS_TABLE: &str = "oc_ingest_stage_projects (provider, namespace, pro
 const PROJECTS_CONFLICT: &str = "(provider, namespace, project) DO UPDATE SET owner = excluded.owner";
 const WORKLOADS_TABLE: &str = "oc_ingest_stage_workloads (provider, namespace, wkey, facts, apis)";
 const WORKLOADS_CONFLICT: &str = "(provider, namespace, wkey) DO UPDATE SET facts = excluded.facts, apis = excluded.apis";
+
+/// A staged workload as its row holds it (the `facts` and `apis` columns' text).
+pub(crate) struct StagedRow {
+    namespace: String,
+    wkey: String,
+    facts: Box<str>,
+    apis: Box<str>,
+}
+
+impl StagedRow {
+    fn of(w: &StagedWorkload) -> StagedRow {
+        StagedRow {
+            namespace: w.namespace.clone(),
+            wkey: w.facts.component.clone(),
+            facts: json(&w.facts).into_boxed_str(),
+            apis: apis_text(&w.apis).into_boxed_str(),
+        }
+    }
+
+    /// The workload a row's columns hold (`None`: facts this version cannot read).
+    fn read(namespace: &str, facts: &str, apis: &str) -> Option<StagedWorkload> {
+        let facts = serde_json::from_str::<WorkloadFacts>(facts).ok()?;
+        Some(StagedWorkload { namespace: namespace.to_string(), facts, apis: apis_from_text(apis) })
+    }
+}
 
 /// A page's staged rows as one statement may write them: PostgreSQL refuses a statement
 /// that touches a row twice, so a repeated staging key keeps its last row, as
@@ -961,18 +1053,26 @@ mod tests {
 
     #[test]
     fn staged_api_templates_round_trip_as_raw_text() {
+        let rendered = |r: &str, json: &str| ApiTemplate::Rendered { entity_ref: r.into(), json: json.into() };
+        let ep: crate::model::WorkloadEndpoint = serde_json::from_value(serde_json::json!({
+            "type": "GraphQL", "port": 4000, "visibility": ["namespace", "external"],
+            "schema": {"type": "GraphQL", "content": "type Query {\n  a: String\u{1b}\u{1c}\u{1d}\n}"}
+        }))
+        .unwrap();
         let apis = vec![
-            ApiTemplate::from_parts("api:acme/a".into(), r#"{"kind":"API","spec":{"owner":null}}"#.into()),
-            ApiTemplate::from_parts("api:acme/b\"q".into(), r#"{"kind":"API","spec":{"definition":"x\ny","owner":null}}"#.into()),
+            ApiTemplate::Endpoint { entity_ref: "api:acme/p-c-graphql".into(), endpoint: "graph\u{1e}ql".into(), ep },
+            rendered("api:acme/a", r#"{"kind":"API","spec":{"owner":null}}"#),
+            rendered("api:acme/b\"q", r#"{"kind":"API","spec":{"definition":"x\ny","owner":null}}"#),
         ];
         assert_eq!(apis_from_text(&apis_text(&apis)), apis);
         assert_eq!(apis_from_text(&apis_text(&apis[..1])), apis[..1]);
+        assert_eq!(apis_from_text(&apis_text(&apis[1..])), apis[1..]);
         assert_eq!(apis_text(&[]), "");
         assert_eq!(apis_from_text(""), vec![]);
         // Earlier versions staged JSON: `[{"ref": ..., "entity": ...}]`, and before that a
         // plain array of entities.
         let json = r#"[{"ref":"api:acme/b","entity":{"kind":"API","spec":{"owner":null}}}]"#;
-        assert_eq!(apis_from_text(json), vec![ApiTemplate::from_parts("api:acme/b".into(), r#"{"kind":"API","spec":{"owner":null}}"#.into())]);
+        assert_eq!(apis_from_text(json), vec![rendered("api:acme/b", r#"{"kind":"API","spec":{"owner":null}}"#)]);
         assert_eq!(apis_from_text("[]"), vec![]);
         let old = r#"[{"kind":"API","metadata":{"name":"a","namespace":"acme"},"spec":{"owner":"group:default/x"}}]"#;
         assert_eq!(apis_from_text(old)[0].entity_ref(), "api:acme/a");

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::common::{ann, checked, Annotations, Doc, Field};
+use super::common::{ann, checked, Annotations, Doc};
 use super::{api_name, ApiTemplate, EndpointTarget, Entity, TranslateContext, WorkloadFacts};
 use crate::model::{Resource, Workload, WorkloadEndpoint};
 
@@ -35,7 +35,8 @@ pub fn workload_to_apis_with_owner(
     owner: Option<&str>,
 ) -> Vec<Result<Entity, String>> {
     let owner = owner.map(str::trim).filter(|o| !o.is_empty()).unwrap_or(&ctx.default_owner);
-    workload_to_apis(ctx, namespace, w).into_iter().map(|(_, api)| api.map(|t| t.with_owner(owner))).collect()
+    let facts = facts_from(namespace, w, vec![]);
+    workload_to_apis(ctx, namespace, w).into_iter().map(|(_, api)| api.map(|t| t.render(ctx, namespace, &facts, owner))).collect()
 }
 
 fn api_template(
@@ -45,8 +46,32 @@ fn api_template(
     endpoint: &str,
     ep: &WorkloadEndpoint,
 ) -> Result<ApiTemplate, String> {
-    let project = w.project_name();
-    let component = w.component_name();
+    let source = ApiSource { namespace, project: w.project_name(), component: w.component_name(), workload: w.name(), endpoint };
+    // Validated with the default owner; the real one is resolved and non-blank.
+    let doc = api_doc(ctx, &source, ep, &ctx.default_owner);
+    checked(&doc, &format!("endpoint {endpoint:?} of workload {:?} to an API", w.name()))?;
+    // Only the endpoint is kept (staged, read back): the entity is about three times its
+    // size, and is rendered again once its owner is known (see `ApiTemplate`).
+    let ep = WorkloadEndpoint { base_path: None, ..ep.clone() };
+    Ok(ApiTemplate::Endpoint { entity_ref: doc.entity_ref(), endpoint: endpoint.to_string(), ep })
+}
+
+/// Where an API's endpoint is: what its entity names besides the endpoint itself.
+pub(super) struct ApiSource<'a> {
+    pub namespace: &'a str,
+    pub project: &'a str,
+    pub component: &'a str,
+    pub workload: &'a str,
+    pub endpoint: &'a str,
+}
+
+/// The API entity of an endpoint, owned by `owner`.
+pub(super) fn api_entity(ctx: &TranslateContext, source: &ApiSource, ep: &WorkloadEndpoint, owner: &str) -> Entity {
+    Entity::from_doc(&api_doc(ctx, source, ep, owner))
+}
+
+fn api_doc<'a>(ctx: &'a TranslateContext, source: &ApiSource<'a>, ep: &'a WorkloadEndpoint, owner: &'a str) -> Doc<'a> {
+    let ApiSource { namespace, project, component, workload, endpoint } = *source;
     // What the legacy provider calls the API's type in its description and tag.
     let kind_label = ep.schema_type().unwrap_or(&ep.type_);
 
@@ -59,9 +84,9 @@ fn api_template(
         .set(ann::ENDPOINT_VISIBILITY, ep.visibility.join(","))
         .set(ann::PROJECT, project)
         .set(ann::NAMESPACE, namespace)
-        .set(ann::WORKLOAD, w.name());
+        .set(ann::WORKLOAD, workload);
 
-    let mut doc = Doc {
+    Doc {
         kind: "API",
         name: Cow::Owned(api_name(project, component, endpoint)),
         namespace: Some(namespace),
@@ -72,15 +97,11 @@ fn api_template(
         spec: vec![
             ("type", api_type(ep.schema_type()).into()),
             ("lifecycle", "production".into()),
-            // Validated with the default owner; the real one is resolved and non-blank.
-            ("owner", ctx.default_owner.as_str().into()),
+            ("owner", owner.into()),
             ("system", project.into()),
             ("definition", ep.schema_content().unwrap_or_default().into()),
         ],
-    };
-    checked(&doc, &format!("endpoint {endpoint:?} of workload {:?} to an API", w.name()))?;
-    doc.spec[2].1 = Field::Null;
-    Ok(ApiTemplate::from_doc(&doc))
+    }
 }
 
 /// The facts, given the endpoints that became APIs.

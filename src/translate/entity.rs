@@ -2,7 +2,10 @@
 
 use serde_json::Value;
 
+use super::api::{api_entity, ApiSource};
 use super::common::{json_str, Doc};
+use super::{TranslateContext, WorkloadFacts};
+use crate::model::WorkloadEndpoint;
 
 /// A translated entity: its ref and its JSON text, ready for `applyMutation`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,11 +36,14 @@ impl Entity {
 }
 
 /// An API entity waiting for its owner: its component's, known only in the components
-/// phase. Its JSON holds `"owner":null`, which [`ApiTemplate::with_owner`] fills in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiTemplate {
-    entity_ref: String,
-    json: String,
+/// phase, when [`ApiTemplate::render`] makes the entity.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiTemplate {
+    /// The endpoint it is made from (what this version stages: about a third of the
+    /// entity's size, in the state database and in the staging cache).
+    Endpoint { entity_ref: String, endpoint: String, ep: WorkloadEndpoint },
+    /// The entity with `"owner":null` in its owner's place, as an earlier version staged it.
+    Rendered { entity_ref: String, json: String },
 }
 
 /// Where the owner goes. In compact JSON every quote inside a string is escaped, so this
@@ -45,46 +51,50 @@ pub struct ApiTemplate {
 const OWNER_SLOT: &str = "\"owner\":null";
 
 impl ApiTemplate {
-    pub(super) fn from_doc(doc: &Doc) -> ApiTemplate {
-        let json = doc.to_json();
-        debug_assert_eq!(json.matches(OWNER_SLOT).count(), 1, "an API template has one owner slot");
-        ApiTemplate { entity_ref: doc.entity_ref(), json }
-    }
-
-    /// A template read back from the state database.
-    pub fn from_parts(entity_ref: String, json: String) -> ApiTemplate {
-        ApiTemplate { entity_ref, json }
-    }
-
     pub fn entity_ref(&self) -> &str {
-        &self.entity_ref
+        match self {
+            ApiTemplate::Endpoint { entity_ref, .. } | ApiTemplate::Rendered { entity_ref, .. } => entity_ref,
+        }
     }
 
-    pub fn json(&self) -> &str {
-        &self.json
+    /// The API entity with `spec.owner` set to `owner` (resolved, non-blank); `facts` are
+    /// its workload's, `namespace` the walk's.
+    pub fn render(&self, ctx: &TranslateContext, namespace: &str, facts: &WorkloadFacts, owner: &str) -> Entity {
+        match self {
+            ApiTemplate::Endpoint { endpoint, ep, .. } => {
+                let source = ApiSource {
+                    namespace,
+                    project: &facts.project,
+                    component: &facts.component,
+                    workload: &facts.workload_name,
+                    endpoint,
+                };
+                api_entity(ctx, &source, ep, owner)
+            }
+            ApiTemplate::Rendered { entity_ref, json } => Entity { entity_ref: entity_ref.clone(), json: with_owner(json, owner) },
+        }
     }
+}
 
-    /// The API entity with `spec.owner` set to `owner` (resolved, non-blank).
-    pub fn with_owner(&self, owner: &str) -> Entity {
-        let json = match self.json.find(OWNER_SLOT) {
-            Some(at) => {
-                let mut out = Vec::with_capacity(self.json.len() + owner.len() + 2);
-                out.extend_from_slice(&self.json.as_bytes()[..at]);
-                out.extend_from_slice(b"\"owner\":");
-                json_str(&mut out, owner);
-                out.extend_from_slice(&self.json.as_bytes()[at + OWNER_SLOT.len()..]);
-                String::from_utf8(out).expect("spliced UTF-8 is UTF-8")
+/// A rendered template's JSON with `spec.owner` set.
+fn with_owner(json: &str, owner: &str) -> String {
+    match json.find(OWNER_SLOT) {
+        Some(at) => {
+            let mut out = Vec::with_capacity(json.len() + owner.len() + 2);
+            out.extend_from_slice(&json.as_bytes()[..at]);
+            out.extend_from_slice(b"\"owner\":");
+            json_str(&mut out, owner);
+            out.extend_from_slice(&json.as_bytes()[at + OWNER_SLOT.len()..]);
+            String::from_utf8(out).expect("spliced UTF-8 is UTF-8")
+        }
+        // Staged by an even earlier version with the default owner in place.
+        None => {
+            let mut v: Value = serde_json::from_str(json).unwrap_or(Value::Null);
+            if v.get("spec").is_some_and(Value::is_object) {
+                v["spec"]["owner"] = Value::String(owner.to_string());
             }
-            // Staged by an earlier version with the default owner in place.
-            None => {
-                let mut v: Value = serde_json::from_str(&self.json).unwrap_or(Value::Null);
-                if v.get("spec").is_some_and(Value::is_object) {
-                    v["spec"]["owner"] = Value::String(owner.to_string());
-                }
-                v.to_string()
-            }
-        };
-        Entity { entity_ref: self.entity_ref.clone(), json }
+            v.to_string()
+        }
     }
 }
 
@@ -96,13 +106,8 @@ mod tests {
 
     #[test]
     fn the_owner_is_spliced_into_its_slot_and_escaped() {
-        let t = ApiTemplate::from_parts(
-            "api:acme/x".into(),
-            r#"{"kind":"API","metadata":{"description":"says \"owner\":null"},"spec":{"owner":null,"type":"openapi"}}"#.into(),
-        );
-        let e = t.with_owner("group:default/a\"b");
-        assert_eq!(e.entity_ref(), "api:acme/x");
-        let v = e.to_value();
+        let json = r#"{"kind":"API","metadata":{"description":"says \"owner\":null"},"spec":{"owner":null,"type":"openapi"}}"#;
+        let v: Value = serde_json::from_str(&with_owner(json, "group:default/a\"b")).unwrap();
         assert_eq!(v["spec"]["owner"], "group:default/a\"b");
         assert_eq!(v["metadata"]["description"], "says \"owner\":null", "text inside strings is never the slot");
     }
@@ -110,7 +115,7 @@ mod tests {
     #[test]
     fn a_template_staged_by_an_earlier_version_still_gets_its_owner() {
         let old = json!({"kind": "API", "spec": {"owner": "group:default/openchoreo-users", "type": "openapi"}});
-        let e = ApiTemplate::from_parts("api:acme/x".into(), old.to_string()).with_owner("user:default/jane");
-        assert_eq!(e.to_value()["spec"]["owner"], "user:default/jane");
+        let v: Value = serde_json::from_str(&with_owner(&old.to_string(), "user:default/jane")).unwrap();
+        assert_eq!(v["spec"]["owner"], "user:default/jane");
     }
 }
