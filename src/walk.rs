@@ -90,7 +90,7 @@ impl WalkCursor {
         }
     }
 
-    fn next_namespace(&self) -> WalkCursor {
+    pub(crate) fn next_namespace(&self) -> WalkCursor {
         let mut next = self.next_list(Phase::Projects);
         next.ns_index += 1;
         next.namespace = None;

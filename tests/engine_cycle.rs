@@ -213,3 +213,60 @@ async fn the_next_action_waits_for_its_time_and_refresh_makes_it_due() {
     assert_eq!(r.action, "burst");
     assert_eq!(engine.status().await.unwrap().cycle, 2);
 }
+
+/// Holds the page that carries one component until the stand-in has been asked for
+/// `awaited` (or a while has passed), and records whether it was.
+struct HoldingSink {
+    inner: CatalogSink,
+    holds: String,
+    awaited: String,
+    mock: mock_openchoreo::MockHandle,
+    seen_while_held: std::sync::atomic::AtomicBool,
+}
+
+impl openchoreo_incremental::Sink for HoldingSink {
+    async fn apply(&self, m: openchoreo_incremental::Mutation) -> Result<(), String> {
+        if m.added.iter().any(|e| e.entity_ref() == self.holds) {
+            for _ in 0..200 {
+                if self.mock.stats().by_path.contains_key(&self.awaited) {
+                    self.seen_while_held.store(true, std::sync::atomic::Ordering::SeqCst);
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        self.inner.apply(m).await
+    }
+}
+
+/// The walk does not stop at a namespace's end: the next namespace's first page is
+/// requested while the catalog still takes the last components page of the one before
+/// (its name read from the cycle's order), so a cycle's namespaces follow each other
+/// without a round trip's pause.
+#[tokio::test]
+async fn the_next_namespace_is_read_ahead_while_the_catalog_takes_the_last_page() {
+    for db in database_urls().await {
+        let mock = start_mock(InstallationSpec::small()).await;
+        let h = mock.handle();
+        let namespaces = h.namespaces();
+        let last = h.list_names(Kind::Component, &namespaces[0]).unwrap().into_iter().max().unwrap();
+        let sink = HoldingSink {
+            inner: CatalogSink::default(),
+            holds: format!("component:{}/{last}", namespaces[0]).to_lowercase(),
+            awaited: format!("/api/v1/namespaces/{}/projects", namespaces[1]),
+            mock: h.clone(),
+            seen_while_held: Default::default(),
+        };
+        let engine = Engine::open(config(&mock.url(), &db, &unique_provider("ahead"))).await.unwrap();
+        h.reset_stats();
+        for _ in 0..10_000 {
+            if engine.tick(&sink).await.unwrap().cycle_completed {
+                break;
+            }
+        }
+        assert!(sink.seen_while_held.load(std::sync::atomic::Ordering::SeqCst), "{db}: {} not requested ahead", sink.awaited);
+        assert_eq!(sink.inner.refs(), expected_refs(&h), "{db}");
+        assert_eq!(h.stats().requests, h.summary().min_list_calls(5), "{db}: still the minimum requests");
+        engine.close().await;
+    }
+}

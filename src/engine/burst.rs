@@ -45,6 +45,8 @@ const GROUP_STAGED_WORKLOADS: usize = 200;
 /// [`READ_AHEAD_PAGES`] ahead.
 struct ReadAhead {
     request: PageRequest,
+    /// Where the page is in the walk (with its namespace's name).
+    position: WalkCursor,
     /// The page's head, sent as soon as the page is read (nothing when reading failed).
     head: Option<tokio::sync::oneshot::Receiver<PageHead>>,
     /// The read-ahead of the page after it, when one was started.
@@ -71,6 +73,38 @@ struct Chain {
     staged: tokio::sync::watch::Receiver<i64>,
 }
 
+impl Chain {
+    /// The chain for reading the page at `position` (a components page is prepared too).
+    fn for_position(&self, position: &WalkCursor) -> Chain {
+        let prepare = (position.phase == Phase::Components).then(|| Prepare {
+            namespace: position.namespace.clone().unwrap_or_default(),
+            ns_index: position.ns_index,
+            staged: self.staged.clone(),
+        });
+        Chain { prepare, ..self.clone() }
+    }
+
+    /// The walk's position after the page at `position` (read from `path`), and its
+    /// request: the same list's next page, the namespace's next list, or after its last
+    /// components page the next namespace's first page, its name read from the cycle's
+    /// order (committed in the namespaces phase). `None` where the burst itself decides.
+    async fn position_after(&self, position: &WalkCursor, path: &str, head: &PageHead) -> Option<(PageRequest, WalkCursor)> {
+        if let Some(next) = position.position_after(path, head) {
+            return Some(next);
+        }
+        if position.phase != Phase::Components || head.next_cursor.is_some() {
+            return None;
+        }
+        let mut next = position.next_namespace();
+        if next.phase == Phase::Done {
+            return None;
+        }
+        // A failed look-up is the burst's to report, when it gets there.
+        next.namespace = Some(self.store.cycle_namespace(&self.provider, next.ns_index).await.ok()??);
+        Some((next.request()?, next))
+    }
+}
+
 /// What a read-ahead components page needs to be prepared as well.
 #[derive(Clone)]
 struct Prepare {
@@ -85,6 +119,7 @@ impl ReadAhead {
     /// Starts reading the page at `position` (requested by `request`).
     fn start(chain: Chain, request: PageRequest, position: WalkCursor, slot: OwnedSemaphorePermit) -> ReadAhead {
         let (path, cursor) = (request.path.clone(), request.cursor.clone());
+        let at = position.clone();
         let (head_tx, head_rx) = tokio::sync::oneshot::channel();
         let (next_tx, next_rx) = tokio::sync::oneshot::channel();
         let handle = tokio::spawn(async move {
@@ -92,14 +127,12 @@ impl ReadAhead {
             if let Ok(page) = &page {
                 let head = PageHead { next_cursor: page.next_cursor.clone(), items: page.items.len() };
                 let _ = head_tx.send(head.clone());
-                // The same list's next page, under the rule the burst applies: only when
-                // the burst will go on to it anyway, so the requests stay the minimum.
-                let next = (Instant::now() < chain.deadline || !position.may_pause_after(head.items))
-                    .then(|| position.position_after(&path, &head))
-                    .flatten()
-                    .filter(|(request, _)| request.cursor.is_some());
+                // The walk's next page, under the rule the burst applies: only when the
+                // burst will go on to it anyway, so the requests stay the minimum.
+                let go_on = Instant::now() < chain.deadline || !position.may_pause_after(head.items);
+                let next = if go_on { chain.position_after(&position, &path, &head).await } else { None };
                 if let Some((request, position)) = next {
-                    let chain = chain.clone();
+                    let chain = chain.for_position(&position);
                     tokio::spawn(async move {
                         let Ok(slot) = chain.slots.clone().acquire_owned().await else { return };
                         // Nobody waits for it any more (the burst ended or moved on).
@@ -134,7 +167,23 @@ impl ReadAhead {
                 (page, _) => (page, None),
             }
         });
-        ReadAhead { request, head: Some(head_rx), next: Some(next_rx), handle, _slot: slot }
+        ReadAhead { request, position: at, head: Some(head_rx), next: Some(next_rx), handle, _slot: slot }
+    }
+
+    /// Whether this is the page at `walk`. A new namespace's first page is known by its
+    /// place in the cycle's order: `walk` does not have the name yet, the read-ahead does.
+    fn is_at(&self, walk: &WalkCursor) -> bool {
+        match walk.request() {
+            Some(request) => request == self.request,
+            None => {
+                walk.phase == Phase::Projects
+                    && walk.cursor.is_none()
+                    && self.position.phase == Phase::Projects
+                    && self.position.cursor.is_none()
+                    && self.position.ns_index == walk.ns_index
+                    && self.position.namespace.is_some()
+            }
+        }
     }
 
     /// The page's head, once it is read; `None` when reading it failed.
@@ -314,17 +363,15 @@ impl<'e> Burst<'e> {
                 None => None,
             };
             let fetched = match read {
-                Some(mut read) if walk.request().as_ref() == Some(&read.request) => {
+                Some(mut read) if read.is_at(&walk) => {
                     let chained = read.next.take();
-                    if let Some(head) = read.head().await {
-                        // The same list's next page is chained by the read-ahead itself;
-                        // the next list's first page is started here.
-                        ahead = match head.next_cursor {
-                            Some(_) => chained.map(Ahead::Coming),
-                            None => self.read_ahead(&chain, &walk, &read.request.path, &head).await.map(Ahead::Started),
-                        };
+                    // The walk's next page is chained by the read-ahead itself.
+                    if read.head().await.is_some() {
+                        ahead = chained.map(Ahead::Coming);
                     }
-                    read.finish(walk.clone()).await
+                    let mut walk = walk.clone();
+                    walk.namespace = walk.namespace.or_else(|| read.position.namespace.clone());
+                    read.finish(walk).await
                 }
                 other => {
                     // A read-ahead for another position gives its slots back first.
@@ -429,14 +476,9 @@ impl<'e> Burst<'e> {
         if Instant::now() >= chain.deadline && walk.may_pause_after(head.items) {
             return None;
         }
-        let (request, position) = walk.position_after(path, head)?;
-        let prepare = (position.phase == Phase::Components).then(|| Prepare {
-            namespace: position.namespace.clone().unwrap_or_default(),
-            ns_index: position.ns_index,
-            staged: chain.staged.clone(),
-        });
+        let (request, position) = chain.position_after(walk, path, head).await?;
         let slot = chain.slots.clone().acquire_owned().await.ok()?;
-        Some(ReadAhead::start(Chain { prepare, ..chain.clone() }, request, position, slot))
+        Some(ReadAhead::start(chain.for_position(&position), request, position, slot))
     }
 
     /// Waits for the running commit; when it failed, the walk goes back to the position
