@@ -79,7 +79,7 @@ impl WalkCursor {
         self.catch_up_to.is_none_or(|c| self.list_items > c)
     }
 
-    fn next_list(&self, phase: Phase) -> WalkCursor {
+    pub(crate) fn next_list(&self, phase: Phase) -> WalkCursor {
         WalkCursor {
             phase,
             ns_index: self.ns_index,

@@ -425,3 +425,49 @@ async fn a_workload_that_turns_unreadable_keeps_its_apis() {
     assert_eq!(sink.refs(), before, "the broken workload's APIs stay until it is fixed");
     assert!(sink.removals.lock().unwrap().is_empty());
 }
+
+/// A namespace's staged workloads live in the engine's memory while they fit. A process
+/// that stops without closing (a crash) takes them along: the next one finds them held by
+/// a store that is gone and walks that namespace's workloads again, and the catalog still
+/// equals the source. One that closes writes them to the database first: the next one
+/// goes on where it stopped, without reading them again.
+#[tokio::test]
+async fn staged_workloads_held_in_memory_are_walked_again_after_a_crash_not_after_a_close() {
+    for crash in [true, false] {
+        let mock = start_mock(InstallationSpec::small()).await;
+        let h = mock.handle();
+        let dir = std::env::temp_dir().join(unique_provider("held"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = format!("sqlite://{}", dir.join("state.sqlite").display());
+        let mut cfg = config(&mock.url(), &db, "held");
+        cfg.burst_length = Duration::from_millis(1);
+        cfg.lease_ttl = Duration::from_millis(200);
+        let sink = CatalogSink::default();
+
+        let first = Engine::open(cfg.clone()).await.unwrap();
+        let ns = h.namespaces()[0].clone();
+        for _ in 0..1000 {
+            first.tick(&sink).await.unwrap();
+            let progress = first.status().await.unwrap().progress;
+            if progress.phase == "components" && progress.current_namespace.as_deref() == Some(&ns) {
+                break;
+            }
+        }
+        let progress = first.status().await.unwrap().progress;
+        assert_eq!((progress.phase.as_str(), progress.current_namespace.as_deref()), ("components", Some(ns.as_str())));
+        if crash {
+            drop(first);
+            tokio::time::sleep(Duration::from_millis(300)).await; // its lease expires
+        } else {
+            first.close().await;
+        }
+
+        h.reset_stats();
+        let second = Engine::open(cfg).await.unwrap();
+        run_cycle(&second, &sink).await;
+        assert_eq!(sink.refs(), expected_refs(&h), "crash: {crash}");
+        let workloads_read = h.stats().by_path.get(&format!("/api/v1/namespaces/{ns}/workloads")).copied().unwrap_or(0);
+        assert_eq!(workloads_read > 0, crash, "crash: {crash}: {ns}'s workloads read again: {workloads_read} times");
+        second.close().await;
+    }
+}

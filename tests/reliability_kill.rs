@@ -2,8 +2,9 @@
 //! of its own, with a catalog that is an fsynced journal of mutations) is SIGKILLed in
 //! the middle of bursts, at different points, and restarted on the same SQLite state
 //! file. Replaying the journal must give exactly the source, and each kill may repeat
-//! only the pages that were in the catalog but not yet committed (the last ones before
-//! the kill, at most `MAX_UNCOMMITTED_PAGES`).
+//! only the last pages before it (at most `MAX_UNCOMMITTED_PAGES`): those in the catalog
+//! but not yet committed, or, when the kill took along the namespace's staged workloads
+//! held in memory, that namespace's components pages so far (5 here).
 
 mod common;
 

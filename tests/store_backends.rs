@@ -8,7 +8,7 @@ use common::db::{database_urls, postgres_available, unique_provider};
 use common::pgtemp::TempDatabase;
 use openchoreo_incremental::store::{PageCommit, ProviderRow, StagedWorkload, Store};
 use openchoreo_incremental::translate::{ApiTemplate, WorkloadFacts};
-use openchoreo_incremental::walk::WalkCursor;
+use openchoreo_incremental::walk::{Phase, WalkCursor};
 
 #[tokio::test]
 async fn migrations_are_idempotent_and_concurrent_opens_are_safe() {
@@ -41,7 +41,7 @@ async fn key_columns_compare_bytes_on_postgres() {
         sqlx::any::install_default_drivers();
         let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
         let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM oc_ingest_migrations ORDER BY version").fetch_all(&pool).await.unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4], "{url}");
+        assert_eq!(versions, vec![1, 2, 3, 4, 5], "{url}");
         if url.starts_with("postgres") {
             for (table, column) in [("oc_ingest_entities", "entity_ref"), ("oc_ingest_stage_workloads", "wkey"), ("oc_ingest_stage_projects", "project")] {
                 let collation: Option<String> = sqlx::query_scalar(
@@ -253,11 +253,13 @@ fn endpoint_api(component: &str, definition: &str) -> ApiTemplate {
     ApiTemplate::Endpoint { entity_ref: format!("api:ns/p-{component}-http"), endpoint: "http".into(), ep }
 }
 
-/// The store answers a namespace's staged look-ups from its copy in memory only while the
-/// copy is known to equal the database's rows. Each step removes rows behind the store's
-/// back, or adds some from another process, so a copy kept too long answers wrongly.
+/// A namespace's staged workloads are held in memory only while they fit, and the store
+/// answers its staged look-ups from memory only while that copy is known to match the
+/// walk. Each step removes rows behind the store's back, or adds some from another
+/// process, so a copy kept too long answers wrongly; where the copy is lost, the provider
+/// row says so and the walk goes back to the namespace's workloads.
 #[tokio::test]
-async fn staged_rows_are_read_from_memory_only_while_they_match_the_database() {
+async fn staged_rows_are_held_in_memory_only_while_they_match_the_walk() {
     let dir = std::env::temp_dir().join(unique_provider("cache"));
     std::fs::create_dir_all(&dir).unwrap();
     let sqlite = format!("sqlite://{}?mode=rwc", dir.join("state.sqlite").display());
@@ -274,6 +276,17 @@ async fn staged_rows_are_read_from_memory_only_while_they_match_the_database() {
                 }
             }
         };
+        let in_table = || {
+            let (raw, name) = (&raw, &name);
+            async move {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oc_ingest_stage_workloads WHERE provider = $1")
+                    .bind(name)
+                    .fetch_one(raw)
+                    .await
+                    .unwrap();
+                n
+            }
+        };
         let workload = |ns: &str, component: &str, definition: &str| StagedWorkload {
             namespace: ns.into(),
             facts: WorkloadFacts { project: "p".into(), component: component.into(), ..Default::default() },
@@ -283,11 +296,24 @@ async fn staged_rows_are_read_from_memory_only_while_they_match_the_database() {
             let (store, name) = (store.clone(), name.clone());
             async move { store.staged_workloads(&name, ns, &[component.to_string()], true).await.unwrap().contains_key(component) }
         };
-        let at = |n: i64| Some(WalkCursor { list_pages: n, ..Default::default() });
+        let at = |ns: &str, n: i64| {
+            Some(WalkCursor {
+                phase: Phase::Workloads,
+                namespace: Some(ns.into()),
+                ns_count: 5,
+                cursor: Some(format!("page-{n}")),
+                list_pages: n,
+                ..Default::default()
+            })
+        };
+        let holder = |store: &Store| {
+            let (store, name) = (store.clone(), name.clone());
+            async move { store.load_provider(&name).await.unwrap().staging_holder }
+        };
 
-        // A namespace's first page: its rows are kept, and answered from memory even once
-        // they are gone from the database; a burst that starts where it left keeps them.
-        row.walk = at(1);
+        // A namespace's first page starts the copy: its workloads are held in memory only,
+        // and the provider row names the holder; a burst that starts where it left keeps them.
+        row.walk = at("ns", 1);
         let page = PageCommit {
             begins_namespace: Some("ns".into()),
             project_owners: vec![("ns".into(), "p".into(), Some("group:default/team".into()))],
@@ -295,51 +321,83 @@ async fn staged_rows_are_read_from_memory_only_while_they_match_the_database() {
             ..Default::default()
         };
         a.commit_page(&row, &page, ("me", TTL)).await.unwrap();
+        assert_eq!(in_table().await, 0, "{url}: held in memory only");
+        assert!(holder(&a).await.is_some(), "{url}");
         clear().await;
-        a.check_staging_cache(&row);
+        assert!(!a.staging_lost(&a.load_provider(&name).await.unwrap()), "{url}");
         let read = a.staged_workloads(&name, "ns", &["c1".into()], true).await.unwrap();
         assert_eq!(read["c1"].apis, page.workloads[0].apis, "{url}: from memory");
         let owners = a.staged_project_owners(&name, "ns", &["p".into()]).await.unwrap();
         assert_eq!(owners.get("p").map(String::as_str), Some("group:default/team"), "{url}");
 
-        // Another process commits further: where the walk now stands is not where the
-        // copy's last commit left it, so the database answers.
-        let mut moved = row.clone();
-        moved.walk = at(2);
-        b.commit_page(&moved, &PageCommit { workloads: vec![workload("ns", "c2", "b")], ..Default::default() }, ("me", TTL))
+        // Another process takes over: the workloads it finds held elsewhere are lost to
+        // it, so its walk goes back to the namespace's workloads list; what it stages then
+        // is in the database, and the first store's copy no longer matches the walk.
+        let mut theirs = b.load_provider(&name).await.unwrap();
+        assert!(b.staging_lost(&theirs), "{url}: held by another store");
+        b.rewind_lost_staging(&mut theirs, ("me", TTL)).await.unwrap();
+        let rewound = theirs.walk.clone().unwrap();
+        assert_eq!((rewound.phase, rewound.cursor.as_deref(), rewound.list_pages), (Phase::Workloads, None, 0), "{url}");
+        assert_eq!(rewound.namespace.as_deref(), Some("ns"), "{url}");
+        assert_eq!(holder(&b).await, None, "{url}");
+        theirs.walk = at("ns", 2);
+        b.commit_page(&theirs, &PageCommit { workloads: vec![workload("ns", "c2", "b")], ..Default::default() }, ("me", TTL))
             .await
             .unwrap();
-        a.check_staging_cache(&a.load_provider(&name).await.unwrap());
+        assert!(!a.staging_lost(&a.load_provider(&name).await.unwrap()), "{url}: nothing is held in memory now");
         assert!(found(&a, "ns", "c2").await, "{url}: another process's row");
         assert!(!found(&a, "ns", "c1").await, "{url}: the copy is gone");
 
-        // A failed commit (here: a lost lease) may or may not have been written: the
-        // copy goes.
-        row.walk = at(3);
+        // A failed commit (here: a lost lease) may or may not have been written: the copy
+        // goes, and the workloads it held are lost.
+        row.walk = at("ns2", 1);
         let page = PageCommit { begins_namespace: Some("ns2".into()), workloads: vec![workload("ns2", "c3", "c")], ..Default::default() };
         a.commit_page(&row, &page, ("me", TTL)).await.unwrap();
         let lost = a.commit_page(&row, &PageCommit { workloads: vec![workload("ns2", "c4", "d")], ..Default::default() }, ("other", TTL)).await;
         assert!(lost.is_err(), "{url}: the lease is someone else's");
-        clear().await;
-        assert!(!found(&a, "ns2", "c3").await, "{url}: read from the database after a failed commit");
+        assert!(a.staging_lost(&a.load_provider(&name).await.unwrap()), "{url}: lost with the copy");
+        assert!(!found(&a, "ns2", "c3").await, "{url}");
 
-        // A namespace that stages more than the copy may hold is read from the database.
-        let big = "x".repeat(9 << 20);
-        row.walk = at(4);
-        let page = PageCommit { begins_namespace: Some("ns3".into()), workloads: vec![workload("ns3", "c5", &big)], ..Default::default() };
-        a.commit_page(&row, &page, ("me", TTL)).await.unwrap();
-        assert!(found(&a, "ns3", "c5").await, "{url}");
+        // A namespace that outgrows the copy: what it held goes to the database with the
+        // commit that outgrew it, and the database answers from then on.
         clear().await;
-        assert!(!found(&a, "ns3", "c5").await, "{url}: too big to keep in memory");
+        row.walk = at("ns3", 1);
+        let page = PageCommit { begins_namespace: Some("ns3".into()), workloads: vec![workload("ns3", "c7", "g")], ..Default::default() };
+        a.commit_page(&row, &page, ("me", TTL)).await.unwrap();
+        assert_eq!(in_table().await, 0, "{url}");
+        let big = "x".repeat(9 << 20);
+        row.walk = at("ns3", 2);
+        // c7 again (an item repeated on the next page), with what it says now.
+        let page = PageCommit { workloads: vec![workload("ns3", "c5", &big), workload("ns3", "c7", "h")], ..Default::default() };
+        a.commit_page(&row, &page, ("me", TTL)).await.unwrap();
+        assert_eq!(in_table().await, 2, "{url}: both rows written");
+        let c7 = a.staged_workloads(&name, "ns3", &["c7".into()], true).await.unwrap();
+        assert_eq!(c7["c7"].apis, page.workloads[1].apis, "{url}: the row as the later page staged it");
+        assert_eq!(holder(&a).await, None, "{url}");
+        assert!(found(&a, "ns3", "c5").await && found(&a, "ns3", "c7").await, "{url}");
+        clear().await;
+        assert!(!found(&a, "ns3", "c7").await, "{url}: read from the database");
 
         // A namespace's end drops its staging, in the database and in memory.
-        row.walk = at(5);
+        row.walk = at("ns4", 1);
         let page = PageCommit { begins_namespace: Some("ns4".into()), workloads: vec![workload("ns4", "c6", "e")], ..Default::default() };
         a.commit_page(&row, &page, ("me", TTL)).await.unwrap();
-        row.walk = at(6);
+        row.walk = at("ns4", 2);
         a.commit_page(&row, &PageCommit { drop_namespace_staging: Some("ns4".into()), ..Default::default() }, ("me", TTL)).await.unwrap();
+        assert_eq!(holder(&a).await, None, "{url}");
         assert!(!found(&a, "ns4", "c6").await, "{url}: dropped with the namespace");
         assert!(a.staged_project_owners(&name, "ns4", &["p".into()]).await.unwrap().is_empty(), "{url}");
+
+        // A graceful close writes what is held in memory, and the next process goes on.
+        clear().await;
+        row.walk = at("ns5", 1);
+        let page = PageCommit { begins_namespace: Some("ns5".into()), workloads: vec![workload("ns5", "c8", "f")], ..Default::default() };
+        a.commit_page(&row, &page, ("me", TTL)).await.unwrap();
+        assert_eq!(in_table().await, 0, "{url}");
+        a.release_staging(&name).await.unwrap();
+        assert_eq!((in_table().await, holder(&a).await), (1, None), "{url}: written, and held by nobody");
+        assert!(!b.staging_lost(&b.load_provider(&name).await.unwrap()), "{url}");
+        assert!(found(&b, "ns5", "c8").await, "{url}");
     }
 }
 

@@ -298,12 +298,20 @@ impl<'e> Burst<'e> {
             self.engine.store.start_cycle(&self.row, self.lease()).await?;
             tracing::info!(provider = %self.row.name, cycle = self.row.cycle, "starting a new ingestion cycle");
         } else {
+            if self.engine.store.staging_lost(&self.row) {
+                tracing::warn!(
+                    provider = %self.row.name,
+                    namespace = self.row.walk.as_ref().and_then(|w| w.namespace.as_deref()).unwrap_or_default(),
+                    "the namespace's staged workloads were held in memory by a process that stopped (or a burst that failed); walking its workloads again"
+                );
+                let lease = self.lease();
+                self.engine.store.rewind_lost_staging(&mut self.row, lease).await?;
+            }
             self.row.status = action::BURSTING.into();
             self.row.status_since = now;
             self.save().await?;
         }
         self.row.progress.bursts += 1;
-        self.engine.store.check_staging_cache(&self.row);
         let deadline = self.started + config.burst_length;
 
         let engine = self.engine;

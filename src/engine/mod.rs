@@ -332,6 +332,9 @@ impl Engine {
         let guard = tokio::time::timeout(std::time::Duration::from_secs(30), self.burst.lock()).await;
         if guard.is_err() {
             tracing::warn!(provider = %self.config.provider_name, "a burst did not stop within 30 s; closing anyway");
+        } else if let Err(e) = self.store.release_staging(&self.config.provider_name).await {
+            // The next process walks the namespace's workloads again instead.
+            tracing::warn!(provider = %self.config.provider_name, error = %e, "could not write the staged workloads held in memory");
         }
         self.store.close().await;
     }

@@ -5,6 +5,8 @@
 mod migrate;
 mod staging_cache;
 
+use staging_cache::Plan;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -15,7 +17,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 use crate::engine::status::{CompletedCycle, CycleProgress, ItemError, RejectedRemoval};
 use crate::error::{Error, ErrorCode, Result};
 use crate::translate::{ApiTemplate, WorkloadFacts};
-use crate::walk::WalkCursor;
+use crate::walk::{Phase, WalkCursor};
 
 pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -39,6 +41,10 @@ pub struct ProviderRow {
     pub progress: CycleProgress,
     pub rejected_removal: Option<RejectedRemoval>,
     pub last_completed: Option<CompletedCycle>,
+    /// The store holding the current namespace's staged workloads in memory (they are in
+    /// no table), as its last page commit recorded; written only by page commits and at
+    /// a cycle's start (see `staging_cache`).
+    pub staging_holder: Option<String>,
 }
 
 /// Everything one page (or a group of consecutive pages) changes, written in one
@@ -260,7 +266,7 @@ impl Store {
     async fn read_provider(&self, name: &str) -> Result<Option<ProviderRow>> {
         let r = sqlx::query(
             "SELECT cycle, status, status_since, next_action_at, attempts, last_error, walk_cursor, progress, \
-             rejected_removal, last_completed FROM oc_ingest_providers WHERE name = $1",
+             rejected_removal, last_completed, staging_holder FROM oc_ingest_providers WHERE name = $1",
         )
         .bind(name)
         .fetch_optional(&self.pool)
@@ -278,6 +284,7 @@ impl Store {
             progress: from_json(r.get(7)).unwrap_or_default(),
             rejected_removal: from_json(r.get(8)),
             last_completed: from_json(r.get(9)),
+            staging_holder: r.get(10),
         }))
     }
 
@@ -358,45 +365,100 @@ impl Store {
                 .map_err(|e| Error::db(&format!("clearing {table}"), e))?;
         }
         write_provider(&mut tx, row, Some(lease)).await?;
+        set_staging_holder(&mut tx, &row.name, None).await?;
         tx.commit().await.map_err(|e| Error::db("starting a cycle", e))
     }
 
     /// Records one applied page: its entity refs, staged cross-references, per-item
     /// errors and the new cursor, atomically.
     pub async fn commit_page(&self, row: &ProviderRow, page: &PageCommit, lease: (&str, Duration)) -> Result<()> {
-        // Each staged workload as its row holds it: bound to the statement, then kept by
-        // the staging cache once committed.
+        // Each staged workload as its row holds it: kept in memory, or bound to the
+        // statement (see `staging_cache`).
         let staged: Vec<StagedRow> = PageRows::of(page).workloads.into_iter().map(StagedRow::of).collect();
-        let result = if self.postgres && single_statement_fits(page) {
-            self.commit_page_in_one_statement(row, page, &staged, lease).await
+        let plan = self.cache.plan(row, page, staged);
+        let result = if self.postgres && single_statement_fits(page, plan.write.len()) {
+            self.commit_page_in_one_statement(row, page, &plan, lease).await
         } else {
-            self.commit_page_in_a_transaction(row, page, &staged, lease).await
+            self.commit_page_in_a_transaction(row, page, &plan, lease).await
         };
         match &result {
-            Ok(()) => self.cache.committed(row, page, staged),
+            Ok(()) => self.cache.committed(row, page, plan),
             // It may or may not have been written: the copy cannot tell.
             Err(_) => self.cache.forget(&row.name),
         }
         result
     }
 
-    /// A burst starts at `row`: the in-memory copy of the staged rows stays only if its
-    /// last commit left the walk there.
-    pub fn check_staging_cache(&self, row: &ProviderRow) {
-        self.cache.check(row);
+    /// A burst starts at `row`: whether the current namespace's staged workloads were
+    /// held in memory by a store that is gone (or by a copy that no longer matches). The
+    /// copy stays only if its last commit left the walk where `row` says.
+    pub fn staging_lost(&self, row: &ProviderRow) -> bool {
+        self.cache.check(row)
+    }
+
+    /// On a graceful close: writes the workloads this store holds in memory to the
+    /// database, so the next process goes on without walking them again; only while the
+    /// provider row still names this store as their holder (nobody went on since).
+    pub async fn release_staging(&self, provider: &str) -> Result<()> {
+        let Some((token, rows)) = self.cache.resident(provider) else { return Ok(()) };
+        let mut tx = self.begin().await?;
+        let ours = sqlx::query("UPDATE oc_ingest_providers SET staging_holder = NULL WHERE name = $1 AND staging_holder = $2")
+            .bind(provider)
+            .bind(&token)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Error::db("releasing the staged workloads", e))?
+            .rows_affected()
+            == 1;
+        if ours {
+            write_staged_workloads(&mut tx, self.postgres, provider, &rows).await?;
+            tx.commit().await.map_err(|e| Error::db("releasing the staged workloads", e))?;
+        }
+        self.cache.forget(provider);
+        Ok(())
+    }
+
+    /// After [`Store::staging_lost`]: the walk goes back to the start of the namespace's
+    /// workloads list, which stages them again (in the database: the copy starts only
+    /// with a namespace). Its projects' owners are in the database already.
+    pub async fn rewind_lost_staging(&self, row: &mut ProviderRow, lease: (&str, Duration)) -> Result<()> {
+        self.cache.forget(&row.name);
+        let mut namespace = None;
+        if let Some(walk) = &mut row.walk {
+            if matches!(walk.phase, Phase::Workloads | Phase::Components) {
+                *walk = walk.next_list(Phase::Workloads);
+                namespace = walk.namespace.clone();
+            }
+        }
+        let mut tx = self.begin().await?;
+        write_provider(&mut tx, row, Some(lease)).await?;
+        set_staging_holder(&mut tx, &row.name, None).await?;
+        if let Some(ns) = &namespace {
+            sqlx::query("DELETE FROM oc_ingest_stage_workloads WHERE provider = $1 AND namespace = $2")
+                .bind(&row.name)
+                .bind(ns)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| Error::db("clearing oc_ingest_stage_workloads", e))?;
+        }
+        tx.commit().await.map_err(|e| Error::db("walking a namespace's workloads again", e))?;
+        row.staging_holder = None;
+        Ok(())
     }
 
     async fn commit_page_in_a_transaction(
         &self,
         row: &ProviderRow,
         page: &PageCommit,
-        staged: &[StagedRow],
+        plan: &Plan,
         lease: (&str, Duration),
     ) -> Result<()> {
+        let staged = &plan.write;
         let p = &row.name;
         let mut tx = self.begin().await?;
         // Fence first: nothing of this page is written by a process that lost the lease.
         write_provider(&mut tx, row, Some(lease)).await?;
+        set_staging_holder(&mut tx, p, plan.holder.as_deref()).await?;
         let rows = PageRows::of(page);
         let pg = self.postgres;
         if !page.seen_refs.is_empty() {
@@ -430,14 +492,7 @@ impl Store {
             }
             q.execute(&mut *tx).await.map_err(|e| Error::db("staging projects", e))?;
         }
-        for chunk in staged.chunks(STAGE_CHUNK) {
-            let sql = multi_row_upsert(pg, WORKLOADS_TABLE, chunk.len(), 4, WORKLOADS_CONFLICT);
-            let mut q = bind_provider_once(pg, sqlx::query(&sql), p);
-            for w in chunk {
-                q = bind_provider_per_row(pg, q, p).bind(w.namespace.as_str()).bind(w.wkey.as_str()).bind(&*w.facts).bind(&*w.apis);
-            }
-            q.execute(&mut *tx).await.map_err(|e| Error::db("staging workloads", e))?;
-        }
+        write_staged_workloads(&mut tx, pg, p, staged).await?;
         if !page.item_errors.is_empty() {
             let kept: i64 = sqlx::query("SELECT COUNT(*) FROM oc_ingest_item_errors WHERE provider = $1")
                 .bind(p)
@@ -481,13 +536,17 @@ impl Store {
         &self,
         row: &ProviderRow,
         page: &PageCommit,
-        workloads: &[StagedRow],
+        plan: &Plan,
         lease: (&str, Duration),
     ) -> Result<()> {
         let PageRows { owners, .. } = PageRows::of(page);
+        let workloads = &plan.write;
 
-        let mut sql = format!("WITH fence AS ({} RETURNING name)", provider_update(true));
-        let mut n = FENCED_PROVIDER_PARAMS;
+        // The fenced update also records who holds the staged workloads.
+        let holder = FENCED_PROVIDER_PARAMS + 1;
+        let update = provider_update(true).replace(" WHERE ", &format!(", staging_holder = ${holder} WHERE "));
+        let mut sql = format!("WITH fence AS ({update} RETURNING name)");
+        let mut n = holder;
         if !page.seen_refs.is_empty() {
             n += 1;
             sql.push_str(&format!(
@@ -524,7 +583,7 @@ impl Store {
         }
         sql.push_str(" SELECT COUNT(*) FROM fence");
 
-        let mut q = bind_provider(sqlx::query(&sql), row, Some(lease));
+        let mut q = bind_provider(sqlx::query(&sql), row, Some(lease)).bind(plan.holder.as_deref());
         if !page.seen_refs.is_empty() {
             q = q.bind(json(&page.seen_refs));
         }
@@ -800,11 +859,11 @@ const STAGE_CHUNK: usize = 200;
 /// Whether [`Store::commit_page_in_one_statement`] covers a page: most pages (rarer
 /// parts, like item errors, the end of a namespace or a namespaces page, take the
 /// transaction).
-fn single_statement_fits(page: &PageCommit) -> bool {
+fn single_statement_fits(page: &PageCommit, workloads: usize) -> bool {
     page.namespaces.is_empty()
         && page.item_errors.is_empty()
         && page.drop_namespace_staging.is_none()
-        && FENCED_PROVIDER_PARAMS + 1 + 3 * page.project_owners.len() + 4 * page.workloads.len() <= MAX_STATEMENT_PARAMS
+        && FENCED_PROVIDER_PARAMS + 2 + 3 * page.project_owners.len() + 4 * workloads <= MAX_STATEMENT_PARAMS
 }
 
 /// Bind parameters of one PostgreSQL statement, at most (the protocol allows 65,535).
@@ -992,6 +1051,31 @@ fn bind_provider<'q>(q: AnyQuery<'q>, row: &'q ProviderRow, lease: Option<(&'q s
         Some((owner, ttl)) => q.bind(now_ms() + ttl.as_millis() as i64).bind(owner),
         None => q,
     }
+}
+
+/// Upserts staged workloads, one multi-row statement per [`STAGE_CHUNK`] rows.
+async fn write_staged_workloads(tx: &mut Transaction<'static, Any>, pg: bool, provider: &str, rows: &[StagedRow]) -> Result<()> {
+    for chunk in rows.chunks(STAGE_CHUNK) {
+        let sql = multi_row_upsert(pg, WORKLOADS_TABLE, chunk.len(), 4, WORKLOADS_CONFLICT);
+        let mut q = bind_provider_once(pg, sqlx::query(&sql), provider);
+        for w in chunk {
+            q = bind_provider_per_row(pg, q, provider).bind(w.namespace.as_str()).bind(w.wkey.as_str()).bind(&*w.facts).bind(&*w.apis);
+        }
+        q.execute(&mut **tx).await.map_err(|e| Error::db("staging workloads", e))?;
+    }
+    Ok(())
+}
+
+/// Records who holds the current namespace's staged workloads in memory (`None`: they
+/// are all in the database).
+async fn set_staging_holder(tx: &mut Transaction<'static, Any>, provider: &str, holder: Option<&str>) -> Result<()> {
+    sqlx::query("UPDATE oc_ingest_providers SET staging_holder = $1 WHERE name = $2")
+        .bind(holder)
+        .bind(provider)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| Error::db("recording the staging holder", e))?;
+    Ok(())
 }
 
 async fn write_provider(tx: &mut Transaction<'static, Any>, row: &ProviderRow, lease: Option<(&str, Duration)>) -> Result<()> {
