@@ -169,7 +169,12 @@ impl StagingCache {
         for w in plan.keep {
             cache.bytes += row_bytes(&w);
             let text = [&*w.facts, &*w.apis].join(STAGED_COLUMNS_STR).into_boxed_str();
-            cache.workloads.insert(w.wkey, text);
+            // A row staged again (a list walked again after its cursor expired) replaces
+            // the one before.
+            let key_bytes = ROW_OVERHEAD + w.wkey.len();
+            if let Some(old) = cache.workloads.insert(w.wkey, text) {
+                cache.bytes -= key_bytes + old.len();
+            }
         }
     }
 
