@@ -216,6 +216,11 @@ impl Store {
                     // with it, NORMAL syncs at checkpoints instead of at every commit.
                     sqlx::query("PRAGMA journal_mode=WAL").execute(&mut *conn).await?;
                     sqlx::query("PRAGMA synchronous=NORMAL").execute(&mut *conn).await?;
+                    // 1 MiB of page cache a connection instead of SQLite's 2 MiB: the cache
+                    // fills as the state grows, so it is memory that grows with the
+                    // installation (runner, 10k -> 100k: peak RSS growth 7.4-8.1 -> 5.6-6.0
+                    // MB, for 3-5 % more CPU; the operating system caches the file anyway).
+                    sqlx::query("PRAGMA cache_size=-1024").execute(&mut *conn).await?;
                 }
                 if postgres {
                     // Staged workloads (their API entities) are big enough to be compressed
