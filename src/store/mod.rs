@@ -379,12 +379,13 @@ impl Store {
     pub async fn commit_page(&self, row: &ProviderRow, page: &PageCommit, lease: (&str, Duration)) -> Result<()> {
         // Each staged workload as its row holds it: kept in memory, or bound to the
         // statement (see `staging_cache`).
-        let staged: Vec<StagedRow> = PageRows::of(page).workloads.into_iter().map(StagedRow::of).collect();
+        let rows = PageRows::of(page);
+        let staged: Vec<StagedRow> = rows.workloads.iter().copied().map(StagedRow::of).collect();
         let plan = self.cache.plan(row, page, staged);
         let result = if self.postgres && single_statement_fits(page, plan.write.len()) {
-            self.commit_page_in_one_statement(row, page, &plan, lease).await
+            self.commit_page_in_one_statement(row, page, &rows, &plan, lease).await
         } else {
-            self.commit_page_in_a_transaction(row, page, &plan, lease).await
+            self.commit_page_in_a_transaction(row, page, &rows, &plan, lease).await
         };
         match &result {
             Ok(()) => self.cache.committed(row, page, plan),
@@ -455,6 +456,7 @@ impl Store {
         &self,
         row: &ProviderRow,
         page: &PageCommit,
+        rows: &PageRows<'_>,
         plan: &Plan,
         lease: (&str, Duration),
     ) -> Result<()> {
@@ -464,7 +466,6 @@ impl Store {
         // Fence first: nothing of this page is written by a process that lost the lease.
         write_provider(&mut tx, row, Some(lease)).await?;
         set_staging_holder(&mut tx, p, plan.holder.as_deref()).await?;
-        let rows = PageRows::of(page);
         let pg = self.postgres;
         if !page.seen_refs.is_empty() {
             let refs = json(&page.seen_refs);
@@ -541,10 +542,11 @@ impl Store {
         &self,
         row: &ProviderRow,
         page: &PageCommit,
+        rows: &PageRows<'_>,
         plan: &Plan,
         lease: (&str, Duration),
     ) -> Result<()> {
-        let PageRows { owners, .. } = PageRows::of(page);
+        let owners = &rows.owners;
         let workloads = &plan.write;
 
         // The fenced update also records who holds the staged workloads.
@@ -592,7 +594,7 @@ impl Store {
         if !page.seen_refs.is_empty() {
             q = q.bind(json(&page.seen_refs));
         }
-        for (ns, project, owner) in &owners {
+        for (ns, project, owner) in owners {
             q = q.bind(ns.as_str()).bind(project.as_str()).bind(owner.as_deref());
         }
         for w in workloads {

@@ -32,8 +32,6 @@ pub(super) const CACHE_BYTES: usize = 8 << 20;
 /// Bytes counted for a row besides its text (map entry, allocator overhead).
 const ROW_OVERHEAD: usize = 96;
 
-const STAGED_COLUMNS_STR: &str = "\u{1f}";
-
 pub(super) struct StagingCache {
     /// This store's name as the holder of staged rows: unique to the process and store.
     token: String,
@@ -168,7 +166,11 @@ impl StagingCache {
         }
         for w in plan.keep {
             cache.bytes += row_bytes(&w);
-            let text = [&*w.facts, &*w.apis].join(STAGED_COLUMNS_STR).into_boxed_str();
+            let mut text = String::with_capacity(w.facts.len() + 1 + w.apis.len());
+            text.push_str(&w.facts);
+            text.push(STAGED_COLUMNS);
+            text.push_str(&w.apis);
+            let text = text.into_boxed_str();
             // A row staged again (a list walked again after its cursor expired) replaces
             // the one before.
             let key_bytes = ROW_OVERHEAD + w.wkey.len();
