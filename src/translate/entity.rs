@@ -29,6 +29,15 @@ impl Entity {
         &self.json
     }
 
+    /// An entity built as a JSON value (the platform kinds and Templates, whose nested
+    /// specs the `Doc` writer does not model), checked as the catalog would check its
+    /// envelope; `what` names the source item in the error (`environment "dev" in ns-1`).
+    /// Keys are written sorted (serde_json's map is ordered), as `Doc` writes them.
+    pub fn from_value(what: &str, v: &Value) -> Result<Entity, String> {
+        super::validate::validate_value(v).map_err(|e| format!("cannot translate {what}: {e}"))?;
+        Ok(Entity { entity_ref: super::entity_ref(v), json: v.to_string() })
+    }
+
     /// The entity as a JSON value (tests and tools; the walk never parses it back).
     pub fn to_value(&self) -> Value {
         serde_json::from_str(&self.json).expect("an entity's JSON is valid")

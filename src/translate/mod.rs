@@ -19,7 +19,9 @@ mod common;
 mod component;
 mod domain;
 mod entity;
+pub mod platform;
 mod system;
+pub mod templates;
 pub mod validate;
 
 pub use api::{api_type, workload_to_apis_with_owner};

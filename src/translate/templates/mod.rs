@@ -1,0 +1,3 @@
+//! Scaffolder `Template` entities generated from (Cluster)ComponentTypes,
+//! (Cluster)ResourceTypes and (Cluster)ProjectTypes, as the legacy module's converters
+//! make them. Being written.
