@@ -2,8 +2,6 @@
 //! (what is its own), from the legacy `translateNew*ToEntity` functions of
 //! `entityTranslation.ts` and the `translate*ToEntity` functions they call.
 
-use serde_json::Value;
-
 use super::envelope::{CreatedAt, Draft, KindDef, Scope};
 use super::js::{self, get, nullish_or, or, truthy, when_truthy};
 use super::keys;
@@ -94,8 +92,9 @@ pub const NOTIFICATION_CHANNEL: KindDef = KindDef {
 fn notification_channel(d: &mut Draft) -> Result<(), String> {
     let spec = d.spec_in;
     let channel_type = get(spec, "type");
-    // An undefined array element is written `null` (and refused as a tag).
-    d.tags.push(channel_type.cloned().unwrap_or(Value::Null));
+    // Its tag would be `undefined` (`null` in JSON), which the catalog refuses.
+    let Some(tag) = channel_type else { return Err("spec.type is missing (the third tag)".into()) };
+    d.tags.push(tag.clone());
     d.spec
         .set("environment", nullish_or(get(spec, "environment"), ""))
         .put("isEnvDefault", get(spec, "isEnvDefault"))

@@ -55,9 +55,9 @@ pub fn namespaced_plane_ref(name: Option<&Value>, ns: &str) -> Result<String, St
     match name {
         Value::String(s) if s.contains('/') => Ok(s.clone()),
         Value::String(s) => Ok(format!("{ns}/{s}")),
-        // `name.includes('/')` on an array compares its elements.
-        Value::Array(items) if items.iter().any(|i| i == "/") => Ok(js::to_string(name)),
-        Value::Array(_) => Ok(format!("{ns}/{}", js::to_string(name))),
+        // `name.includes('/')` on an array compares its elements; with a `/` the array
+        // itself would be the annotation, which the catalog refuses.
+        Value::Array(items) if !items.iter().any(|i| i == "/") => Ok(format!("{ns}/{}", js::to_string(name))),
         _ => Err(format!("spec.observabilityPlaneRef.name {name} is not a string")),
     }
 }
