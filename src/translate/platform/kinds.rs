@@ -284,7 +284,7 @@ fn resource(d: &mut Draft) -> Result<(), String> {
     // Backstage's Resource schema wants non-empty strings here; an item without them
     // becomes an entity the catalog refuses, so it is refused here, naming the field.
     for (field, value) in [("spec.type.name", &type_name), ("spec.owner.projectName", &project)] {
-        if !value.as_str().is_some_and(|s| !s.is_empty()) {
+        if value.as_str().is_none_or(str::is_empty) {
             return Err(format!("{field} {value} must be a non-empty string (Backstage Resource spec.type / spec.system)"));
         }
     }
