@@ -10,7 +10,7 @@ use crate::translate::TranslateContext;
 pub const WORKLOAD_TYPE_ANNOTATION: &str = "openchoreo.io/workload-type";
 
 /// `spec.workloadType ?? 'deployment'`.
-pub fn workload_type<'a>(t: &TypeItem<'a>) -> Value {
+pub fn workload_type(t: &TypeItem) -> Value {
     or_default(t.spec("workloadType")).cloned().unwrap_or_else(|| json!("deployment"))
 }
 

@@ -14,7 +14,7 @@ pub fn truthy(v: &Value) -> bool {
 }
 
 /// `a ?? b` on an optional JSON field: the field unless missing or null.
-pub fn or_default<'a>(v: Option<&'a Value>) -> Option<&'a Value> {
+pub fn or_default(v: Option<&Value>) -> Option<&Value> {
     v.filter(|v| !v.is_null())
 }
 

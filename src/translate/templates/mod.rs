@@ -76,11 +76,11 @@ pub fn project_type(ctx: &TranslateContext, ns: Option<&str>, item: &Value) -> R
 /// identity and annotations the legacy module stamps on the authored template, plus
 /// [`PENDING_ANNOTATION`]; the TypeScript layer merges the authored template into it or
 /// drops it.
-pub fn custom_component_type(ctx: &TranslateContext, ns: Option<&str>, item: &Value) -> Result<Entity, String> {
+/// `_ctx` is unused: the authored template's own location replaces the provider's.
+pub fn custom_component_type(_ctx: &TranslateContext, ns: Option<&str>, item: &Value) -> Result<Entity, String> {
     let what = COMPONENT.what(ns, item);
     let t = TypeItem::read(item).map_err(|e| format!("cannot translate {what}: {e}"))?;
     let entity = custom::placeholder(&t, ns).map_err(|e| format!("cannot translate {what}: {e}"))?;
-    let _ = ctx; // the authored template's own locations replace the provider's
     Entity::from_value(&what, &entity)
 }
 
