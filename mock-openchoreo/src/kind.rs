@@ -113,9 +113,9 @@ pub const KINDS: [KindInfo; 23] = [
     row(Kind::ClusterProjectType, "clusterprojecttypes", "clusterprojecttype", "ClusterProjectType", Cluster, false, false, "shared-project-type", 2),
     row(Kind::ClusterTrait, "clustertraits", "clustertrait", "ClusterTrait", Cluster, false, false, "shared-trait", 2),
     row(Kind::ClusterWorkflow, "clusterworkflows", "clusterworkflow", "ClusterWorkflow", Cluster, false, false, "shared-build", 2),
-    row(Kind::ClusterDataPlane, "clusterdataplanes", "clusterdataplane", "ClusterDataPlane", Cluster, false, false, "shared-dataplane", 2),
-    row(Kind::ClusterObservabilityPlane, "clusterobservabilityplanes", "clusterobservabilityplane", "ClusterObservabilityPlane", Cluster, false, false, "shared-observability", 2),
-    row(Kind::ClusterWorkflowPlane, "clusterworkflowplanes", "clusterworkflowplane", "ClusterWorkflowPlane", Cluster, false, false, "shared-workflowplane", 2),
+    row(Kind::ClusterDataPlane, "clusterdataplanes", "clusterdataplane", "ClusterDataPlane", Cluster, false, false, "shared-dataplane", 3),
+    row(Kind::ClusterObservabilityPlane, "clusterobservabilityplanes", "clusterobservabilityplane", "ClusterObservabilityPlane", Cluster, false, false, "shared-observability", 3),
+    row(Kind::ClusterWorkflowPlane, "clusterworkflowplanes", "clusterworkflowplane", "ClusterWorkflowPlane", Cluster, false, false, "shared-workflowplane", 3),
 ];
 
 impl Kind {
