@@ -64,7 +64,6 @@ pub(crate) fn router() -> Router<MockHandle> {
             "/admin/namespaces/{ns}/{kind}/{name}",
             get(get_item).put(put_item).delete(delete_item),
         )
-
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Response> {

@@ -16,9 +16,9 @@ use serde_json::{json, Value};
 use crate::cursor::{self, CursorError};
 use crate::faults::{Faults, Outcome};
 use crate::kind::Kind;
+use crate::labels::Selector;
 use crate::respond;
 use crate::server::MockHandle;
-use crate::labels::Selector;
 use crate::store::{Filter, Page, PageQuery};
 
 const DEFAULT_LIMIT: usize = 20;
@@ -249,7 +249,12 @@ fn list(h: &MockHandle, kind: Kind, ns: &str, params: &HashMap<String, String>) 
         Ok(p) => p,
         Err(resp) => return resp,
     };
-    let given = |key: &str| params.get(key).map(String::as_str).filter(|v| !v.is_empty());
+    let given = |key: &str| {
+        params
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
     let filter = match (kind, given("project"), given("component")) {
         (k, Some(p), _) if k.info().project_filter => Filter::Project(p),
         (Kind::Workload, _, Some(c)) => Filter::Component(c),

@@ -89,7 +89,11 @@ fn requirement(part: &str) -> Result<Requirement, String> {
             let value = value_of(v.trim())?;
             let key = key_of(k.trim())?;
             let vals = vec![value];
-            let op = if negate { Op::NotIn(vals) } else { Op::In(vals) };
+            let op = if negate {
+                Op::NotIn(vals)
+            } else {
+                Op::In(vals)
+            };
             return Ok(Requirement { key, op });
         }
     }
@@ -119,9 +123,15 @@ fn requirement(part: &str) -> Result<Requirement, String> {
         .map(|v| value_of(v.trim()))
         .collect::<Result<Vec<_>, _>>()?;
     if vals.iter().all(String::is_empty) && negate {
-        return Err(format!("for 'notin' operator, values set can't be empty in '{part}'"));
+        return Err(format!(
+            "for 'notin' operator, values set can't be empty in '{part}'"
+        ));
     }
-    let op = if negate { Op::NotIn(vals) } else { Op::In(vals) };
+    let op = if negate {
+        Op::NotIn(vals)
+    } else {
+        Op::In(vals)
+    };
     Ok(Requirement { key, op })
 }
 
@@ -142,7 +152,9 @@ fn key_of(k: &str) -> Result<String, String> {
             !prefix.is_empty()
                 && prefix.len() <= 253
                 && prefix.split('.').all(|p| {
-                    is_name(p) && p.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+                    is_name(p)
+                        && p.bytes()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
                 })
                 && is_name(name)
         }
@@ -183,9 +195,21 @@ mod tests {
             ("missing!=x", true),
             ("", true),
         ] {
-            assert_eq!(Selector::parse(sel).unwrap().matches(&item), expected, "{sel}");
+            assert_eq!(
+                Selector::parse(sel).unwrap().matches(&item),
+                expected,
+                "{sel}"
+            );
         }
-        for bad in ["app=(", "a b c", "=x", "app in web", "app=web,", "-x=y", "app=web)"] {
+        for bad in [
+            "app=(",
+            "a b c",
+            "=x",
+            "app in web",
+            "app=web,",
+            "-x=y",
+            "app=web)",
+        ] {
             assert!(Selector::parse(bad).is_err(), "{bad}");
         }
     }

@@ -81,10 +81,13 @@ impl Synth {
             Kind::Resource => {
                 let (spec, project) = self.resource(ns, idx, v);
                 meta["labels"]["openchoreo.dev/project"] = json!(project);
-                (spec, json!({"observedGeneration": 1, "conditions": [ready_condition(v % 5 != 3, "Resource")]}))
+                (
+                    spec,
+                    json!({"observedGeneration": 1, "conditions": [ready_condition(v % 5 != 3, "Resource")]}),
+                )
             }
             Kind::Workflow | Kind::ClusterWorkflow => {
-                if v % 2 == 0 {
+                if v.is_multiple_of(2) {
                     meta["labels"][WORKFLOW_TYPE_LABEL] = json!("component");
                 } else if v % 4 == 1 {
                     meta["labels"][WORKFLOW_TYPE_LABEL] = json!("generic");
@@ -128,7 +131,9 @@ impl Synth {
         let mut spec = Map::new();
         let data_plane = match v % 3 {
             0 => self.pick(Kind::DataPlane, ns, v).map(|n| ("DataPlane", n)),
-            1 => self.pick(Kind::ClusterDataPlane, ns, v).map(|n| ("ClusterDataPlane", n)),
+            1 => self
+                .pick(Kind::ClusterDataPlane, ns, v)
+                .map(|n| ("ClusterDataPlane", n)),
             _ => None,
         };
         if let Some((kind, dp)) = data_plane {
@@ -153,11 +158,13 @@ impl Synth {
     fn channel(&self, ns: usize, v: usize, name: &str) -> (Value, Value) {
         let mut spec = Map::new();
         if v % 5 != 3 {
-            let env = self.pick(Kind::Environment, ns, v).unwrap_or_else(|| "development".into());
+            let env = self
+                .pick(Kind::Environment, ns, v)
+                .unwrap_or_else(|| "development".into());
             spec.insert("environment".into(), json!(env));
         }
-        spec.insert("isEnvDefault".into(), json!(v % 3 == 0));
-        if v % 2 == 0 {
+        spec.insert("isEnvDefault".into(), json!(v.is_multiple_of(3)));
+        if v.is_multiple_of(2) {
             spec.insert("type".into(), json!("email"));
             spec.insert(
                 "emailConfig".into(),
@@ -192,7 +199,14 @@ impl Synth {
     }
 
     /// Data and workflow planes, namespaced or cluster.
-    fn plane(&self, kind: Kind, ns: usize, v: usize, name: &str, with_gateway: bool) -> (Value, Value) {
+    fn plane(
+        &self,
+        kind: Kind,
+        ns: usize,
+        v: usize,
+        name: &str,
+        with_gateway: bool,
+    ) -> (Value, Value) {
         let mut spec = json!({
             "planeID": format!("{name}-id"),
             "clusterAgent": {"clientCA": {"secretKeyRef": {"name": format!("{name}-agent-ca"), "namespace": "openchoreo-system", "key": "ca.crt"}}},
@@ -205,13 +219,19 @@ impl Synth {
         }
         let obs = if kind.is_cluster() {
             match v % 2 {
-                0 => self.pick(Kind::ClusterObservabilityPlane, ns, v).map(|n| ("ClusterObservabilityPlane", n)),
+                0 => self
+                    .pick(Kind::ClusterObservabilityPlane, ns, v)
+                    .map(|n| ("ClusterObservabilityPlane", n)),
                 _ => None,
             }
         } else {
             match v % 3 {
-                0 => self.pick(Kind::ObservabilityPlane, ns, v).map(|n| ("ObservabilityPlane", n)),
-                1 => self.pick(Kind::ClusterObservabilityPlane, ns, v).map(|n| ("ClusterObservabilityPlane", n)),
+                0 => self
+                    .pick(Kind::ObservabilityPlane, ns, v)
+                    .map(|n| ("ObservabilityPlane", n)),
+                1 => self
+                    .pick(Kind::ClusterObservabilityPlane, ns, v)
+                    .map(|n| ("ClusterObservabilityPlane", n)),
                 _ => None,
             }
         };
@@ -224,9 +244,13 @@ impl Synth {
     fn pipeline(&self, ns: usize, v: usize) -> (Value, Value) {
         let n = self.len(Kind::Environment);
         let envs: Vec<String> = if n > 0 {
-            (0..n).map(|i| self.name(Kind::Environment, ns, i)).collect()
+            (0..n)
+                .map(|i| self.name(Kind::Environment, ns, i))
+                .collect()
         } else {
-            ["development", "staging", "production"].map(String::from).to_vec()
+            ["development", "staging", "production"]
+                .map(String::from)
+                .to_vec()
         };
         let mut spec = json!({});
         if v % 4 != 3 {
@@ -235,7 +259,7 @@ impl Synth {
                 .enumerate()
                 .map(|(i, w)| {
                     // The API has both shapes in the wild: an object ref and a bare name.
-                    let source = if (i + v) % 2 == 0 {
+                    let source = if (i + v).is_multiple_of(2) {
                         json!({"kind": "Environment", "name": w[0]})
                     } else {
                         json!(w[0])
@@ -249,11 +273,19 @@ impl Synth {
                 .collect();
             spec["promotionPaths"] = json!(paths);
         }
-        (spec, json!({"observedGeneration": 1, "conditions": [ready_condition(v % 3 != 2, "DeploymentPipeline")]}))
+        (
+            spec,
+            json!({"observedGeneration": 1, "conditions": [ready_condition(v % 3 != 2, "DeploymentPipeline")]}),
+        )
     }
 
     fn component_type(&self, kind: Kind, ns: usize, idx: usize, v: usize) -> (Value, Value) {
-        let (workflow, cluster_workflow, trait_kind, cluster_trait) = (Kind::Workflow, Kind::ClusterWorkflow, Kind::Trait, Kind::ClusterTrait);
+        let (workflow, cluster_workflow, trait_kind, cluster_trait) = (
+            Kind::Workflow,
+            Kind::ClusterWorkflow,
+            Kind::Trait,
+            Kind::ClusterTrait,
+        );
         let mut spec = Map::new();
         if let Some(wt) = self.workload_type(kind, ns, idx) {
             spec.insert("workloadType".into(), json!(wt));
@@ -273,7 +305,9 @@ impl Synth {
                     list.push(json!({"kind": cluster.api_kind()})); // an entry without a name
                     Some(json!(list))
                 }
-                1 => Some(json!([{"name": if kind.is_cluster() { c.unwrap_or_else(|| "docker".into()) } else { l.unwrap_or_else(|| "docker".into()) }}])), // kind defaulted
+                1 => Some(
+                    json!([{"name": if kind.is_cluster() { c.unwrap_or_else(|| "docker".into()) } else { l.unwrap_or_else(|| "docker".into()) }}]),
+                ), // kind defaulted
                 2 => Some(json!([])),
                 _ => None,
             }
@@ -284,7 +318,10 @@ impl Synth {
         if let Some(t) = refs(trait_kind, cluster_trait) {
             spec.insert("allowedTraits".into(), t);
         }
-        spec.insert("parameters".into(), json!({"openAPIV3Schema": component_schema(v)}));
+        spec.insert(
+            "parameters".into(),
+            json!({"openAPIV3Schema": component_schema(v)}),
+        );
         spec.insert(
             "resources".into(),
             json!([{"id": "workload", "template": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "${metadata.name}"}}}]),
@@ -295,16 +332,29 @@ impl Synth {
     /// A resource and its owning project (resources go round-robin over projects).
     fn resource(&self, ns: usize, idx: usize, v: usize) -> (Value, String) {
         let p = self.spec.projects_per_namespace;
-        let project = if p > 0 { self.project_name(ns, idx % p) } else { "default".into() };
+        let project = if p > 0 {
+            self.project_name(ns, idx % p)
+        } else {
+            "default".into()
+        };
         let type_ref = match v % 5 {
-            0 | 2 => self.pick(Kind::ResourceType, ns, v).map(|n| json!({"kind": "ResourceType", "name": n})),
-            1 | 3 => self.pick(Kind::ClusterResourceType, ns, v).map(|n| json!({"kind": "ClusterResourceType", "name": n})),
-            _ => self.pick(Kind::ResourceType, ns, v).map(|n| json!({"name": n})), // kind defaulted
+            0 | 2 => self
+                .pick(Kind::ResourceType, ns, v)
+                .map(|n| json!({"kind": "ResourceType", "name": n})),
+            1 | 3 => self
+                .pick(Kind::ClusterResourceType, ns, v)
+                .map(|n| json!({"kind": "ClusterResourceType", "name": n})),
+            _ => self
+                .pick(Kind::ResourceType, ns, v)
+                .map(|n| json!({"name": n})), // kind defaulted
         }
         .unwrap_or_else(|| json!({"kind": "ResourceType", "name": "postgres"}));
         let mut spec = json!({"owner": {"projectName": project}, "type": type_ref});
         match v % 3 {
-            0 => spec["parameters"] = json!({"size": "small", "version": "16", "backup": {"enabled": true}}),
+            0 => {
+                spec["parameters"] =
+                    json!({"size": "small", "version": "16", "backup": {"enabled": true}})
+            }
             1 => spec["parameters"] = json!({}),
             _ => {}
         }
@@ -317,15 +367,21 @@ impl Synth {
             "parameters": {"openAPIV3Schema": workflow_schema(v)}
         });
         let plane = match (kind.is_cluster(), v % 3) {
-            (false, 0) => self.pick(Kind::WorkflowPlane, ns, v).map(|n| ("WorkflowPlane", n)),
-            (_, 1) => self.pick(Kind::ClusterWorkflowPlane, ns, v).map(|n| ("ClusterWorkflowPlane", n)),
-            (true, 0) => self.pick(Kind::ClusterWorkflowPlane, ns, v).map(|n| ("ClusterWorkflowPlane", n)),
+            (false, 0) => self
+                .pick(Kind::WorkflowPlane, ns, v)
+                .map(|n| ("WorkflowPlane", n)),
+            (_, 1) => self
+                .pick(Kind::ClusterWorkflowPlane, ns, v)
+                .map(|n| ("ClusterWorkflowPlane", n)),
+            (true, 0) => self
+                .pick(Kind::ClusterWorkflowPlane, ns, v)
+                .map(|n| ("ClusterWorkflowPlane", n)),
             _ => None,
         };
         if let Some((k, n)) = plane {
             spec["workflowPlaneRef"] = json!({"kind": k, "name": n});
         }
-        if v % 2 == 0 {
+        if v.is_multiple_of(2) {
             spec["ttlAfterCompletion"] = json!((["1h", "30m"][v / 2 % 2]));
         }
         (spec, json!({}))
@@ -346,7 +402,9 @@ fn gateway(v: usize, host: &str) -> Option<Value> {
         e
     };
     let ingress = match v % 4 {
-        0 => json!({"external": endpoint("gateway-external", true, true), "internal": endpoint("gateway-internal", true, false)}),
+        0 => {
+            json!({"external": endpoint("gateway-external", true, true), "internal": endpoint("gateway-internal", true, false)})
+        }
         1 => json!({"external": endpoint("gateway-external", true, false)}),
         2 => json!({"internal": endpoint("gateway-internal", false, true)}),
         _ => return None,
@@ -376,7 +434,9 @@ fn plane_status(v: usize, what: &str) -> Value {
 fn observability_plane(ns: usize, v: usize, name: &str) -> (Value, Value) {
     let mut spec = json!({"planeID": format!("{name}-id")});
     if v % 3 != 2 {
-        spec["observerURL"] = json!(format!("http://observer.{name}.ns{ns}.svc.cluster.local:8080"));
+        spec["observerURL"] = json!(format!(
+            "http://observer.{name}.ns{ns}.svc.cluster.local:8080"
+        ));
     }
     (spec, plane_status(v, "ObservabilityPlane"))
 }
@@ -386,7 +446,8 @@ fn title(name: &str) -> String {
     name.split('-')
         .map(|w| {
             let mut c = w.chars();
-            c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+            c.next()
+                .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -398,7 +459,7 @@ fn component_schema(v: usize) -> Value {
         "properties": {
             "replicas": {"type": "integer", "default": 1, "minimum": 1},
             "port": {"type": "integer", "default": 8080},
-            "exposed": {"type": "boolean", "default": v % 2 == 0}
+            "exposed": {"type": "boolean", "default": v.is_multiple_of(2)}
         },
         "required": ["port"]
     });
@@ -450,12 +511,12 @@ fn workflow_schema(v: usize) -> Value {
             "secretRef": {"type": "string"}
         }
     });
-    if v % 2 == 0 {
+    if v.is_multiple_of(2) {
         repo["properties"]["url"][flag("url")] = json!(true);
         repo["properties"]["revision"]["properties"]["branch"][flag("branch")] = json!(true);
         repo["properties"]["revision"]["properties"]["commit"][flag("commit")] = json!(true);
         repo["properties"]["appPath"][flag("app-path")] = json!(true);
-        if v % 4 == 0 {
+        if v.is_multiple_of(4) {
             repo["properties"]["secretRef"][flag("secret-ref")] = json!(true);
         }
     }
@@ -486,7 +547,10 @@ mod tests {
                 let item = s.platform_item(kind, 1, i);
                 assert_eq!(item["kind"], kind.api_kind());
                 assert_eq!(item["metadata"]["name"], s.name(kind, 1, i));
-                assert_eq!(item["metadata"].get("namespace").is_some(), !kind.is_cluster());
+                assert_eq!(
+                    item["metadata"].get("namespace").is_some(),
+                    !kind.is_cluster()
+                );
             }
         }
     }

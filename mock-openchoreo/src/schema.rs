@@ -72,6 +72,9 @@ mod tests {
                 "x": {"type": "string", "x-flag": true}
             }})
         );
-        assert_eq!(parameters_schema(&json!({"spec": {}})), json!({"type": "object", "properties": {}}));
+        assert_eq!(
+            parameters_schema(&json!({"spec": {}})),
+            json!({"type": "object", "properties": {}})
+        );
     }
 }

@@ -193,7 +193,14 @@ impl MockHandle {
 
     /// The kinds currently answered 404.
     pub fn unserved_kinds(&self) -> Vec<Kind> {
-        self.shared.store.read().unwrap().unserved().iter().copied().collect()
+        self.shared
+            .store
+            .read()
+            .unwrap()
+            .unserved()
+            .iter()
+            .copied()
+            .collect()
     }
 
     /// What `GET .../{name}/schema` answers for a (cluster) component or resource type.

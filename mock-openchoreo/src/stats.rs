@@ -103,7 +103,8 @@ impl Recorder {
 /// componenttypes/schema.
 fn list_of(path: &str) -> Option<String> {
     let segs: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let kind = |seg: &str, cluster: bool| Kind::from_plural(seg).filter(|k| k.is_cluster() == cluster);
+    let kind =
+        |seg: &str, cluster: bool| Kind::from_plural(seg).filter(|k| k.is_cluster() == cluster);
     let schema = |k: Kind| k.has_schema().then(|| format!("{}/schema", k.plural()));
     match segs.as_slice() {
         ["", "api", "v1", "namespaces"] => Some("namespaces".into()),

@@ -482,7 +482,7 @@ impl Synth {
 
     /// A component's type, `<workloadType>/<type name>`, among the installation's
     /// (cluster) component types, or a fixed list when there are none.
-    fn component_type_ref(&self, ns: usize, c: usize, h: u64) -> (&'static str, String) {
+    fn component_type_ref(&self, ns: usize, h: u64) -> (&'static str, String) {
         let local = self.len(Kind::ComponentType);
         let cluster = self.len(Kind::ClusterComponentType);
         if local + cluster == 0 {
@@ -490,14 +490,16 @@ impl Synth {
             return (k, n.to_owned());
         }
         let j = (h % (local + cluster) as u64) as usize;
-        let _ = c;
         let (kind, idx) = if j < local {
             (Kind::ComponentType, j)
         } else {
             (Kind::ClusterComponentType, j - local)
         };
         let workload = self.workload_type(kind, ns, idx).unwrap_or("deployment");
-        (kind.api_kind(), format!("{workload}/{}", self.name(kind, ns, idx)))
+        (
+            kind.api_kind(),
+            format!("{workload}/{}", self.name(kind, ns, idx)),
+        )
     }
 
     fn component_item(&self, ns: usize, c: usize) -> Value {
@@ -518,7 +520,7 @@ impl Synth {
             ),
         );
         meta["labels"]["openchoreo.dev/project"] = json!(project);
-        let (type_kind, type_name) = self.component_type_ref(ns, c, self.h(ns, c, S_TYPE));
+        let (type_kind, type_name) = self.component_type_ref(ns, self.h(ns, c, S_TYPE));
         let ready = self.h(ns, c, S_READY) % 100 < 85;
         let release_hash = format!("{:016x}", self.h(ns, c, 301));
         json!({

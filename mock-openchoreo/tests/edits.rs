@@ -71,7 +71,10 @@ async fn library_edits_show_in_lists_and_counts() {
     assert!(h.delete_namespace("ns-001"));
     // Like the real server, a list under a namespace that doesn't exist is empty.
     let gone = client.get("/api/v1/namespaces/ns-001/projects").await;
-    assert_eq!((gone.status, gone.json()["items"].clone()), (200, json!([])));
+    assert_eq!(
+        (gone.status, gone.json()["items"].clone()),
+        (200, json!([]))
+    );
     assert_eq!(client.get("/api/v1/namespaces/ns-001").await.status, 404);
     h.add_namespace("team-z").unwrap();
     let (namespaces, _) = client.walk("/api/v1/namespaces", 10).await;
@@ -301,7 +304,12 @@ async fn admin_api_edits_faults_and_stats() {
         json!({"/api/v1/namespaces": 1, "/api/v1/namespaces/ns-000/projects": 2, "/api/v1/namespaces/ns-000/workloads": 1})
     );
     let by_list = stats["byList"].as_object().unwrap();
-    for (list, n) in [("namespaces", 1), ("projects", 2), ("components", 0), ("workloads", 1)] {
+    for (list, n) in [
+        ("namespaces", 1),
+        ("projects", 2),
+        ("components", 0),
+        ("workloads", 1),
+    ] {
         assert_eq!(by_list[list], n, "{list}");
     }
     // Every other list (and /schema route) is present and untouched.

@@ -76,8 +76,15 @@ async fn limit_defaults_to_20_and_is_clamped() {
         .await;
     // The server's generated parameter binding answers in plain text, not ErrorResponse.
     assert_eq!(bad.status, 400);
-    assert!(bad.headers["content-type"].to_str().unwrap().starts_with("text/plain"));
-    assert!(bad.text.starts_with("Invalid format for parameter limit"), "{}", bad.text);
+    assert!(bad.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    assert!(
+        bad.text.starts_with("Invalid format for parameter limit"),
+        "{}",
+        bad.text
+    );
     assert!(serde_json::from_str::<serde_json::Value>(&bad.text).is_err());
 }
 
@@ -149,7 +156,9 @@ async fn unknown_namespace_lists_nothing_and_unknown_paths_answer_404() {
     let client = Client::new(&server);
     // The real server lists Kubernetes objects in the namespace: none, not an error.
     for kind in Kind::namespaced() {
-        let reply = client.get(&format!("/api/v1/namespaces/nope/{}", kind.plural())).await;
+        let reply = client
+            .get(&format!("/api/v1/namespaces/nope/{}", kind.plural()))
+            .await;
         assert_eq!(reply.status, 200, "{kind:?}");
         assert_eq!(reply.json(), json!({"items": [], "pagination": {}}));
     }
@@ -161,9 +170,18 @@ async fn unknown_namespace_lists_nothing_and_unknown_paths_answer_404() {
         404
     );
     assert_eq!(client.get("/api/v1/orgs").await.json()["code"], "NOT_FOUND");
-    assert_eq!(client.get("/api/v1/a/b/c/d/e").await.json()["code"], "NOT_FOUND");
+    assert_eq!(
+        client.get("/api/v1/a/b/c/d/e").await.json()["code"],
+        "NOT_FOUND"
+    );
     // A cluster kind is not served under a namespace, nor a namespaced one at the top.
-    assert_eq!(client.get("/api/v1/namespaces/ns-000/clustertraits").await.status, 404);
+    assert_eq!(
+        client
+            .get("/api/v1/namespaces/ns-000/clustertraits")
+            .await
+            .status,
+        404
+    );
     assert_eq!(client.get("/api/v1/environments").await.status, 404);
 }
 
@@ -195,7 +213,10 @@ async fn project_and_component_filters() {
         .get("/api/v1/namespaces/ns-001/components?project=missing&limit=5")
         .await;
     assert_eq!(missing.status, 404);
-    assert_eq!(missing.json(), json!({"error": "Project not found", "code": "NOT_FOUND"}));
+    assert_eq!(
+        missing.json(),
+        json!({"error": "Project not found", "code": "NOT_FOUND"})
+    );
 }
 
 #[tokio::test]
