@@ -49,15 +49,44 @@ const CLUSTER_LISTS = [
 ];
 // Lists whose items the legacy asks `/schema` of.
 const SCHEMA_LISTS = new Set(['componenttypes', 'resourcetypes', 'clustercomponenttypes', 'clusterresourcetypes']);
-// The legacy's UrlReader here: a custom-template URL is read from <case>/input/templates/<basename>.
-const TEMPLATE_URL_BASE = 'https://templates.example.invalid/';
+// The legacy's UrlReader here reads a custom-template URL (CT annotation
+// scaffolder.openchoreo.dev/backstage-template-url) from <case>/input/templates/<host>/<path>.
+const TEMPLATE_URL_ANNOTATION = 'scaffolder.openchoreo.dev/backstage-template-url';
+function templateFile(caseDir, url) {
+  const u = new URL(url);
+  const rel = path.normalize(path.join(u.host, decodeURIComponent(u.pathname)));
+  if (rel.startsWith('..')) throw new Error(`template URL escapes the templates folder: ${url}`);
+  return path.join(caseDir, 'input', 'templates', rel);
+}
 
 // Small synthetic installations (the flags of mock-openchoreo), and the hand-written edge case.
-const SMALL = ['--namespaces', '2', '--projects', '2', '--components', '2'];
+// Platform kinds: the stand-in varies an item's shape by index + namespace index, so a few
+// items over a few namespaces cover most variants.
+const PLATFORM_LISTS = [...NAMESPACED_LISTS.slice(3), ...CLUSTER_LISTS];
+const sizes = (each, overrides = {}) =>
+  PLATFORM_LISTS.flatMap(p => [`--${p}`, String(overrides[p] ?? each)]);
 const CASES = {
-  'seed-1': { mockArgs: [...SMALL, '--endpoints', '2', '--dependencies', '1', '--schema-share', '0.5', '--seed', '1'] },
-  'seed-2': { mockArgs: [...SMALL, '--endpoints', '3', '--dependencies', '2', '--schema-share', '0.34', '--seed', '2'] },
-  'seed-3': { mockArgs: [...SMALL, '--endpoints', '1', '--dependencies', '1', '--schema-share', '1', '--seed', '3'] },
+  // Every kind, each a few times, over 2 namespaces.
+  'seed-1': { mockArgs: [
+    '--namespaces', '2', '--projects', '2', '--components', '2',
+    '--endpoints', '2', '--dependencies', '1', '--schema-share', '0.5', '--seed', '1',
+    ...sizes(2, { observabilityplanes: 1, deploymentpipelines: 1, traits: 1, resourcetypes: 1,
+      projecttypes: 1, clustercomponenttypes: 3, clusterresourcetypes: 1, clusterprojecttypes: 1,
+      clustertraits: 1, clusterworkflows: 1, clusterdataplanes: 3, clusterworkflowplanes: 3 }),
+  ] },
+  // Every namespaced kind once per namespace over 3 namespaces (other index + namespace
+  // variants); no cluster items, resource or project types (seed-1 and edge have them).
+  'seed-2': { mockArgs: [
+    '--namespaces', '3', '--projects', '1', '--components', '2',
+    '--endpoints', '3', '--dependencies', '2', '--schema-share', '0.34', '--seed', '2',
+    ...sizes(1, { resourcetypes: 0, projecttypes: 0, ...Object.fromEntries(CLUSTER_LISTS.map(p => [p, 0])) }),
+  ] },
+  // Components and APIs only (every platform list empty), many endpoints and dependencies.
+  'seed-3': { mockArgs: [
+    '--namespaces', '1', '--projects', '3', '--components', '2',
+    '--endpoints', '3', '--dependencies', '2', '--schema-share', '1', '--seed', '3',
+    ...sizes(0),
+  ] },
   edge: { fromInput: true },
 };
 
@@ -241,6 +270,11 @@ async function dumpInstallation(base) {
     const items = await listAll(`${base}/api/v1/${plural}`);
     if (items !== null) lists[plural] = items;
   }
+  return { lists, schemas: await dumpSchemas(base, lists) };
+}
+
+/** The /schema answer of every item of a list the legacy asks it of, keyed by API path. */
+async function dumpSchemas(base, lists) {
   const schemas = {};
   for (const [plural, items] of Object.entries(lists)) {
     if (!SCHEMA_LISTS.has(plural)) continue;
@@ -250,7 +284,52 @@ async function dumpInstallation(base) {
       if (status === 200) schemas[p] = body;
     }
   }
-  return { lists, schemas };
+  return schemas;
+}
+
+/**
+ * A custom Template file for each template URL of a synthetic (Cluster)ComponentType: a
+ * non-Template document first (the legacy takes the first `kind: Template` one), then an
+ * authored Template whose name and namespace the legacy overrides.
+ */
+function writeSeedTemplates(caseDir, lists) {
+  fs.rmSync(path.join(caseDir, 'input', 'templates'), { recursive: true, force: true });
+  for (const plural of ['componenttypes', 'clustercomponenttypes']) {
+    for (const ct of lists[plural] ?? []) {
+      const url = ct.metadata?.annotations?.[TEMPLATE_URL_ANNOTATION];
+      if (!url) continue;
+      const file = templateFile(caseDir, url);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, `# Written by tests/golden/legacy/generate.mjs for ${url}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: not-a-template
+---
+apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: authored-${ct.metadata.name}
+  namespace: authored-namespace
+  title: Custom ${ct.metadata.name}
+  annotations:
+    example.com/authored: "true"
+  tags: [custom]
+spec:
+  owner: group:default/platform-team
+  type: Component
+  parameters:
+    - title: Name
+      required: [name]
+      properties:
+        name: {type: string}
+  steps:
+    - id: log
+      action: debug:log
+      input: {message: "\${{ parameters.name }}"}
+`);
+    }
+  }
 }
 
 function withNamespace(item, ns) {
@@ -267,7 +346,7 @@ function schemaPath(plural, item) {
 
 // ---------------------------------------------------------------- loading a case's input
 
-function readInput(caseDir) {
+function readInput(caseDir, { withSchemas = true } = {}) {
   const inputDir = path.join(caseDir, 'input');
   const lists = {};
   for (const plural of ['namespaces', ...NAMESPACED_LISTS, ...CLUSTER_LISTS]) {
@@ -275,7 +354,7 @@ function readInput(caseDir) {
     if (fs.existsSync(f)) lists[plural] = JSON.parse(fs.readFileSync(f, 'utf8'));
   }
   const sf = path.join(inputDir, 'schemas.json');
-  const schemas = fs.existsSync(sf) ? JSON.parse(fs.readFileSync(sf, 'utf8')) : {};
+  const schemas = withSchemas && fs.existsSync(sf) ? JSON.parse(fs.readFileSync(sf, 'utf8')) : {};
   return { lists, schemas };
 }
 
@@ -310,14 +389,18 @@ async function loadInstallation(base, { lists, schemas }) {
   for (const plural of CLUSTER_LISTS) {
     for (const it of lists[plural] ?? []) {
       if (overlay.has(plural)) break;
-      const r = await send('PUT', `${base}/admin/${plural}/${encodeURIComponent(it.metadata.name)}`, it);
+      const r = await send('PUT', `${base}/admin/cluster/${plural}/${encodeURIComponent(it.metadata.name)}`, it);
       if (r.status >= 300) { log(`stand-in refused ${plural} ${it.metadata.name}: ${r.status} ${r.text}; the overlay serves ${plural}`); overlay.add(plural); }
     }
   }
+  // The stand-in derives /schema from the stored item; the file's answer wins where they differ.
   const overlaySchemas = {};
   for (const [p, body] of Object.entries(schemas)) {
-    const r = await send('PUT', `${base}/admin/schemas${p}`, body);
-    if (r.status >= 300) overlaySchemas[p] = body;
+    const r = await getJson(base + p);
+    if (r.status !== 200 || canonical(r.body) !== canonical(body)) {
+      log(`stand-in's ${p} is ${r.status === 200 ? 'not the one in schemas.json' : r.status}; the overlay serves the file's`);
+      overlaySchemas[p] = body;
+    }
   }
   if (Object.keys(overlaySchemas).length) log(`the overlay serves ${Object.keys(overlaySchemas).length} /schema answers`);
   return { overlay, overlaySchemas };
@@ -384,10 +467,8 @@ async function runLegacy(bundleDir, baseUrl, caseDir) {
   const taskRunner = { run: async t => { task = t; } };
   const urlReader = {
     readUrl: async url => {
-      const file = url.startsWith(TEMPLATE_URL_BASE)
-        ? path.join(caseDir, 'input', 'templates', path.basename(new URL(url).pathname))
-        : null;
-      if (!file || !fs.existsSync(file)) {
+      const file = templateFile(caseDir, url);
+      if (!fs.existsSync(file)) {
         const e = new Error(`NotFoundError: ${url} not found`);
         e.name = 'NotFoundError';
         throw e;
@@ -418,56 +499,117 @@ function entityRef(e) {
 
 // ---------------------------------------------------------------- cases
 
+/**
+ * JSON laid out for review and small diffs: an array of objects holds one compact item a line;
+ * the top-level object's keys one a line, each value laid out the same way (an object: compact).
+ */
+function layout(value, indent = '') {
+  const inner = indent + '  ';
+  if (Array.isArray(value)) {
+    if (!value.length || !value.every(v => v && typeof v === 'object')) return JSON.stringify(value);
+    return `[\n${value.map(v => inner + JSON.stringify(v)).join(',\n')}\n${indent}]`;
+  }
+  if (value && typeof value === 'object' && !indent) {
+    const keys = Object.keys(value);
+    if (!keys.length) return '{}';
+    return `{\n${keys.map(k => `${inner}${JSON.stringify(k)}: ${layout(value[k], inner)}`).join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
+}
+
 function writeJson(file, value) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
+  fs.writeFileSync(file, layout(value) + '\n');
+}
+
+/** An empty stand-in loaded with `input` (plus the overlay for what it refused). */
+async function serveInput(input) {
+  const mock = await startMock(['--namespaces', '0']);
+  try {
+    const refused = await loadInstallation(mock.url, input);
+    const overlay = await startOverlay(mock.url, input.lists, refused);
+    return {
+      url: overlay.url,
+      overlaid: [...refused.overlay, ...Object.keys(refused.overlaySchemas).map(p => `schema ${p}`)],
+      stop: async () => { await overlay.stop(); await mock.stop(); },
+    };
+  } catch (e) {
+    await mock.stop();
+    throw e;
+  }
+}
+
+function sortedEntities(mutation) {
+  const keys = new Set(mutation.entities.map(d => d.locationKey));
+  if (keys.size > 1) throw new Error(`several location keys: ${[...keys]}`);
+  const entities = mutation.entities.map(d => d.entity)
+    .sort((a, b) => (entityRef(a) < entityRef(b) ? -1 : entityRef(a) > entityRef(b) ? 1 : 0));
+  return { entities, locationKey: [...keys][0] ?? 'provider:OpenChoreoEntityProvider' };
+}
+
+/** JSON with object keys sorted, to compare values whatever their key order. */
+function canonical(v) {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map(k => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  return JSON.stringify(v);
 }
 
 async function runCase(name, spec, bundleDir) {
   const caseDir = path.join(HERE, name);
   const started = Date.now();
-  let mock;
-  let overlay;
+  let server;
   let source;
-  let overlaid = [];
+  let reloadCheck;
   try {
+    let result;
     if (spec.fromInput) {
-      const input = readInput(caseDir);
-      mock = await startMock(['--namespaces', '0']);
-      const refused = await loadInstallation(mock.url, input);
-      overlay = await startOverlay(mock.url, input.lists, refused);
-      overlaid = [...refused.overlay, ...Object.keys(refused.overlaySchemas).map(p => `schema ${p}`)];
+      // Hand-written items; their /schema answers are the stand-in's (derived from the items),
+      // written to input/schemas.json for the record.
+      const input = readInput(caseDir, { withSchemas: false });
+      server = await serveInput(input);
+      writeJson(path.join(caseDir, 'input', 'schemas.json'), await dumpSchemas(server.url, input.lists));
       source = { loadedFrom: `tests/golden/legacy/${name}/input` };
+      result = await runLegacy(bundleDir, server.url, caseDir);
     } else {
-      mock = await startMock(spec.mockArgs);
-      const { lists, schemas } = await dumpInstallation(mock.url);
+      const mock = await startMock(spec.mockArgs);
+      server = { url: mock.url, overlaid: [], stop: mock.stop };
+      const input = await dumpInstallation(mock.url);
       const inputDir = path.join(caseDir, 'input');
       fs.rmSync(inputDir, { recursive: true, force: true });
-      for (const [plural, items] of Object.entries(lists)) writeJson(path.join(inputDir, `${plural}.json`), items);
-      writeJson(path.join(inputDir, 'schemas.json'), schemas);
+      for (const [plural, items] of Object.entries(input.lists)) writeJson(path.join(inputDir, `${plural}.json`), items);
+      writeJson(path.join(inputDir, 'schemas.json'), input.schemas);
+      writeSeedTemplates(caseDir, input.lists);
       source = { mockArgs: spec.mockArgs };
+      result = await runLegacy(bundleDir, mock.url, caseDir);
+      // The input files must reproduce the run: load them into an empty stand-in, run again.
+      const reloaded = await serveInput(readInput(caseDir));
+      try {
+        const again = await runLegacy(bundleDir, reloaded.url, caseDir);
+        const same = canonical(sortedEntities(again.mutation).entities) === canonical(sortedEntities(result.mutation).entities);
+        reloadCheck = same
+          ? `same entities from the input loaded into an empty stand-in${reloaded.overlaid.length ? ` (overlay served: ${reloaded.overlaid.join(', ')})` : ''}`
+          : 'DIFFERENT entities from the input loaded into an empty stand-in';
+        if (!same) log(`${name}: ${reloadCheck}`);
+      } finally {
+        await reloaded.stop();
+      }
     }
-    const baseUrl = (overlay ?? mock).url;
-    const { mutation, log: legacyLog } = await runLegacy(bundleDir, baseUrl, caseDir);
-    const keys = new Set(mutation.entities.map(d => d.locationKey));
-    if (keys.size > 1) throw new Error(`several location keys: ${[...keys]}`);
-    const entities = mutation.entities.map(d => d.entity)
-      .sort((a, b) => (entityRef(a) < entityRef(b) ? -1 : entityRef(a) > entityRef(b) ? 1 : 0));
+    const { entities, locationKey } = sortedEntities(result.mutation);
     writeJson(path.join(caseDir, 'expected.json'), {
       legacyCommit: COMMIT,
       mockCommit: MOCK_COMMIT,
       source,
-      servedByOverlay: overlaid,
-      locationKey: [...keys][0] ?? 'provider:OpenChoreoEntityProvider',
-      legacyLog,
+      servedByOverlay: server.overlaid,
+      ...(reloadCheck ? { reloadCheck } : {}),
+      locationKey,
+      legacyLog: result.log,
       entities,
     });
     const kinds = {};
     for (const e of entities) kinds[e.kind] = (kinds[e.kind] ?? 0) + 1;
-    log(`${name}: ${entities.length} entities ${JSON.stringify(kinds)}, ${legacyLog.length} warnings/errors, ${Date.now() - started} ms`);
+    log(`${name}: ${entities.length} entities ${JSON.stringify(kinds)}, ${result.log.length} warnings/errors, ${Date.now() - started} ms`);
   } finally {
-    await overlay?.stop();
-    await mock?.stop();
+    await server?.stop();
   }
 }
 
