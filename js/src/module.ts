@@ -7,6 +7,7 @@ import { forwardEngineLogs } from './logging';
 import { IngestionMetrics } from './metrics';
 import { IngestionEngine, errorCode, errorMessage } from './native';
 import { OpenChoreoIncrementalEntityProvider } from './provider';
+import { openChoreoProcessors } from './processors';
 import { createRouter, HEALTH_PATH } from './router';
 
 // CommonJS interop: take the extension point from the namespace object.
@@ -130,6 +131,7 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
           metrics: new IngestionMetrics(),
         });
         catalog.addEntityProvider(provider);
+        for (const processor of openChoreoProcessors()) catalog.addProcessor(processor);
 
         const providers = new Map<string, { provider: OpenChoreoIncrementalEntityProvider; options: OpenChoreoIncrementalOptions }>([
           [provider.getProviderName(), { provider, options }],

@@ -49,10 +49,22 @@ pub(crate) fn router() -> Router<MockHandle> {
         )
         .route("/admin/namespaces/{ns}/{kind}", get(list_names))
         .route(
+            "/admin/kinds",
+            get(|State(h): State<MockHandle>| async move { Json(kinds(&h)) }),
+        )
+        .route("/admin/kinds/{kind}/served", axum::routing::put(put_served))
+        .route("/admin/cluster/{kind}", get(list_cluster_names))
+        .route(
+            "/admin/cluster/{kind}/{name}",
+            get(get_cluster_item)
+                .put(put_cluster_item)
+                .delete(delete_cluster_item),
+        )
+        .route(
             "/admin/namespaces/{ns}/{kind}/{name}",
             get(get_item).put(put_item).delete(delete_item),
         )
-        .fallback(|| async { respond::not_found("no such admin route") })
+
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
@@ -77,10 +89,75 @@ fn named(mut item: Value, name: &str) -> Result<Value, Response> {
 
 fn kind(segment: &str) -> Result<Kind, Response> {
     Kind::parse(segment).ok_or_else(|| {
-        respond::not_found(&format!(
-            "unknown kind '{segment}' (projects, components, workloads)"
-        ))
+        let known: Vec<&str> = Kind::ALL.iter().map(|k| k.plural()).collect();
+        respond::not_found(&format!("unknown kind '{segment}' ({})", known.join(", ")))
     })
+}
+
+/// Every kind: plural, kind, scope, served.
+fn kinds(h: &MockHandle) -> Value {
+    Value::Array(
+        Kind::ALL
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "plural": k.plural(),
+                    "kind": k.api_kind(),
+                    "scope": if k.is_cluster() { "cluster" } else { "namespace" },
+                    "schema": k.has_schema(),
+                    "served": h.is_served(*k)
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Body `true` or `false` (or `{"served": bool}`).
+async fn put_served(
+    State(h): State<MockHandle>,
+    Path(kind_seg): Path<String>,
+    body: Bytes,
+) -> Response {
+    let kind = match kind(&kind_seg) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let served = match parse::<Value>(&body) {
+        Ok(Value::Bool(b)) => b,
+        Ok(v) => match v.get("served").and_then(Value::as_bool) {
+            Some(b) => b,
+            None => return respond::bad_request("body must be true, false or {\"served\": bool}"),
+        },
+        Err(r) => return r,
+    };
+    h.set_served(kind, served);
+    Json(kinds(&h)).into_response()
+}
+
+async fn list_cluster_names(State(h): State<MockHandle>, Path(kind_seg): Path<String>) -> Response {
+    list_names(State(h), Path((String::new(), kind_seg))).await
+}
+
+async fn get_cluster_item(
+    State(h): State<MockHandle>,
+    Path((kind_seg, name)): Path<(String, String)>,
+) -> Response {
+    get_item(State(h), Path((String::new(), kind_seg, name))).await
+}
+
+async fn put_cluster_item(
+    State(h): State<MockHandle>,
+    Path((kind_seg, name)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    put_item(State(h), Path((String::new(), kind_seg, name)), body).await
+}
+
+async fn delete_cluster_item(
+    State(h): State<MockHandle>,
+    Path((kind_seg, name)): Path<(String, String)>,
+) -> Response {
+    delete_item(State(h), Path((String::new(), kind_seg, name))).await
 }
 
 fn edit_error(e: MockError) -> Response {

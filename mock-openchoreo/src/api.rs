@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -18,6 +18,7 @@ use crate::faults::{Faults, Outcome};
 use crate::kind::Kind;
 use crate::respond;
 use crate::server::MockHandle;
+use crate::labels::Selector;
 use crate::store::{Filter, Page, PageQuery};
 
 const DEFAULT_LIMIT: usize = 20;
@@ -27,13 +28,27 @@ pub(crate) fn router(handle: MockHandle) -> Router<MockHandle> {
     Router::new()
         .route("/api/v1/namespaces", get(list_namespaces))
         .route("/api/v1/namespaces/{ns}", get(get_namespace))
-        .route("/api/v1/namespaces/{ns}/{kind}", get(list_kind))
-        .route("/api/v1/namespaces/{ns}/{kind}/{name}", get(get_item))
+        .route("/api/v1/namespaces/{ns}/{kind}", get(list_namespaced))
+        .route("/api/v1/namespaces/{ns}/{kind}/{name}", get(get_namespaced))
         .route(
-            "/api/v1/{*rest}",
-            any(|| async { respond::not_found("resource not found") }),
+            "/api/v1/namespaces/{ns}/{kind}/{name}/schema",
+            get(schema_namespaced),
         )
+        .route("/api/v1/{kind}", get(list_cluster))
+        .route("/api/v1/{kind}/{name}", get(get_cluster))
+        .route("/api/v1/{kind}/{name}/schema", get(schema_cluster))
         .layer(middleware::from_fn_with_state(handle, guard))
+}
+
+/// Any other path: `/api/v1/...` answers the JSON 404 (counted in the stats), others
+/// the admin API's.
+pub(crate) async fn fallback(State(h): State<MockHandle>, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        h.shared.stats.request(uri.path());
+        respond::not_found("resource not found")
+    } else {
+        respond::not_found("no such admin route")
+    }
 }
 
 /// Runs before every `/api/v1` handler: count, delay, maybe fail, then check the token.
@@ -99,9 +114,10 @@ fn paging(params: &HashMap<String, String>, faults: &Faults) -> Result<Paging, R
         None => DEFAULT_LIMIT,
         Some(s) => match s.parse::<i64>() {
             Ok(n) => n.clamp(1, MAX_LIMIT) as usize, // clamped, not rejected, like the server
+            // The server's generated parameter binding answers before any handler, in plain text.
             Err(_) => {
-                return Err(respond::bad_request(&format!(
-                    "invalid limit parameter '{s}': must be an integer"
+                return Err(respond::plain_bad_request(&format!(
+                    "Invalid format for parameter limit: error binding string parameter: strconv.ParseInt: parsing \"{s}\": invalid syntax"
                 )))
             }
         },
@@ -122,6 +138,16 @@ fn paging(params: &HashMap<String, String>, faults: &Faults) -> Result<Paging, R
         after,
         raw_cursor,
     })
+}
+
+/// `labelSelector`: a malformed one is a 400, as the server's `labels.Parse` makes it.
+fn selector(params: &HashMap<String, String>) -> Result<Option<Selector>, Response> {
+    match params.get("labelSelector").filter(|s| !s.trim().is_empty()) {
+        None => Ok(None),
+        Some(s) => Selector::parse(s)
+            .map(Some)
+            .map_err(|e| respond::bad_request(&format!("invalid label selector: {e}"))),
+    }
 }
 
 fn envelope(page: Page, paging: &Paging, faults: &Faults) -> Response {
@@ -161,6 +187,10 @@ async fn list_namespaces(
         Ok(p) => p,
         Err(resp) => return resp,
     };
+    let labels = match selector(&params) {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
     let page = if faults.empty_lists {
         empty_page()
     } else {
@@ -169,6 +199,7 @@ async fn list_namespaces(
             after: paging.after.as_deref(),
             limit: paging.limit,
             filter: Filter::All,
+            labels: labels.as_ref(),
             hidden: &hidden,
         };
         h.shared.store.read().unwrap().list_namespaces(&q)
@@ -177,40 +208,78 @@ async fn list_namespaces(
     envelope(page, &paging, &faults)
 }
 
-async fn list_kind(
+/// The kind a route segment names in that scope. A known kind that is not served (or
+/// has no /schema) answers as a server without the route would: Go's plain-text 404.
+/// An unknown segment answers the JSON 404 the stand-in always gave.
+fn resolve(h: &MockHandle, segment: &str, cluster: bool, schema: bool) -> Result<Kind, Response> {
+    let kind = Kind::from_plural(segment)
+        .filter(|k| k.is_cluster() == cluster)
+        .ok_or_else(|| respond::not_found("resource not found"))?;
+    if !h.shared.store.read().unwrap().is_served(kind) || (schema && !kind.has_schema()) {
+        return Err(respond::no_route());
+    }
+    Ok(kind)
+}
+
+async fn list_namespaced(
     State(h): State<MockHandle>,
     Path((ns, kind)): Path<(String, String)>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(kind) = Kind::parse(&kind).filter(|k| k.plural() == kind) else {
-        return respond::not_found("resource not found");
-    };
+    match resolve(&h, &kind, false, false) {
+        Ok(kind) => list(&h, kind, &ns, &params),
+        Err(resp) => resp,
+    }
+}
+
+async fn list_cluster(
+    State(h): State<MockHandle>,
+    Path(kind): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    match resolve(&h, &kind, true, false) {
+        Ok(kind) => list(&h, kind, "", &params),
+        Err(resp) => resp,
+    }
+}
+
+fn list(h: &MockHandle, kind: Kind, ns: &str, params: &HashMap<String, String>) -> Response {
     let faults = h.faults();
-    let paging = match paging(&params, &faults) {
+    let paging = match paging(params, &faults) {
         Ok(p) => p,
         Err(resp) => return resp,
     };
-    let filter = match (kind, params.get("project"), params.get("component")) {
-        (Kind::Component, Some(p), _) if !p.is_empty() => Filter::Project(p),
-        (Kind::Workload, _, Some(c)) if !c.is_empty() => Filter::Component(c),
+    let given = |key: &str| params.get(key).map(String::as_str).filter(|v| !v.is_empty());
+    let filter = match (kind, given("project"), given("component")) {
+        (k, Some(p), _) if k.info().project_filter => Filter::Project(p),
+        (Kind::Workload, _, Some(c)) => Filter::Component(c),
         _ => Filter::All,
+    };
+    let labels = match selector(params) {
+        Ok(s) => s,
+        Err(resp) => return resp,
     };
     let hidden = |name: &str| faults.hides(name);
     let q = PageQuery {
         after: paging.after.as_deref(),
         limit: paging.limit,
         filter,
+        labels: labels.as_ref(),
         hidden: &hidden,
     };
     let page = {
         let store = h.shared.store.read().unwrap();
-        if !store.has_namespace(&ns) {
-            return respond::not_found("namespace not found");
+        // The server checks the named project before listing (404 when it doesn't exist).
+        if let Filter::Project(p) = filter {
+            if !matches!(store.get(Kind::Project, ns, p), Ok(Some(_))) {
+                return respond::not_found("Project not found");
+            }
         }
         if faults.empty_lists {
             empty_page()
         } else {
-            store.list(kind, &ns, &q).expect("namespace exists")
+            // An unknown namespace lists nothing: the server lists Kubernetes objects in it.
+            store.list(kind, ns, &q).unwrap_or_else(empty_page)
         }
     };
     h.shared.stats.scanned(page.scanned);
@@ -224,14 +293,50 @@ async fn get_namespace(State(h): State<MockHandle>, Path(ns): Path<String>) -> R
     }
 }
 
-async fn get_item(
+async fn get_namespaced(
     State(h): State<MockHandle>,
     Path((ns, kind, name)): Path<(String, String, String)>,
 ) -> Response {
-    let Some(kind) = Kind::parse(&kind).filter(|k| k.plural() == kind) else {
-        return respond::not_found("resource not found");
-    };
-    match h.get_item(kind, &ns, &name) {
+    match resolve(&h, &kind, false, false) {
+        Ok(kind) => item(&h, kind, &ns, &name, false),
+        Err(resp) => resp,
+    }
+}
+
+async fn get_cluster(
+    State(h): State<MockHandle>,
+    Path((kind, name)): Path<(String, String)>,
+) -> Response {
+    match resolve(&h, &kind, true, false) {
+        Ok(kind) => item(&h, kind, "", &name, false),
+        Err(resp) => resp,
+    }
+}
+
+async fn schema_namespaced(
+    State(h): State<MockHandle>,
+    Path((ns, kind, name)): Path<(String, String, String)>,
+) -> Response {
+    match resolve(&h, &kind, false, true) {
+        Ok(kind) => item(&h, kind, &ns, &name, true),
+        Err(resp) => resp,
+    }
+}
+
+async fn schema_cluster(
+    State(h): State<MockHandle>,
+    Path((kind, name)): Path<(String, String)>,
+) -> Response {
+    match resolve(&h, &kind, true, true) {
+        Ok(kind) => item(&h, kind, "", &name, true),
+        Err(resp) => resp,
+    }
+}
+
+/// One item, or (`schema`) the parameter schema derived from it.
+fn item(h: &MockHandle, kind: Kind, ns: &str, name: &str, schema: bool) -> Response {
+    match h.get_item(kind, ns, name) {
+        Ok(Some(item)) if schema => Json(crate::schema::parameters_schema(&item)).into_response(),
         Ok(Some(item)) => Json::<Value>(item).into_response(),
         Ok(None) => respond::not_found(&format!("{} not found", kind.api_kind().to_lowercase())),
         Err(_) => respond::not_found("namespace not found"),

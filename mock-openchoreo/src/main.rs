@@ -3,12 +3,13 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use mock_openchoreo::{Faults, MockOptions, MockServer};
+use mock_openchoreo::{Faults, Kind, MockOptions, MockServer};
 
 const USAGE: &str =
     "usage: mock-openchoreo [--port N] [--namespaces N] [--projects N] [--components N]
                        [--endpoints N] [--schema-share F] [--dependencies N] [--seed N]
                        [--token T] [--cursor-ttl-secs N] [--faults JSON]
+                       [--<plural> N ...] [--unserved-kinds a,b]
 
   --port             0 picks a free port (default 8080)
   --projects         projects per namespace; --components: components per project
@@ -17,6 +18,15 @@ const USAGE: &str =
   --token            require `Authorization: Bearer T` on /api/v1
   --cursor-ttl-secs  cursor lifetime (default 300; 0 never expires)
   --faults           initial faults as JSON, e.g. '{\"errorRate\":0.1}'
+  --<plural> N       synthetic items of a platform kind, per namespace (namespaced kinds)
+                     or in all (cluster kinds), e.g. --environments 3 --clustertraits 2;
+                     plurals: environments observabilityalertsnotificationchannels dataplanes
+                     workflowplanes observabilityplanes deploymentpipelines componenttypes
+                     traits resourcetypes projecttypes resources workflows clustercomponenttypes
+                     clusterresourcetypes clusterprojecttypes clustertraits clusterworkflows
+                     clusterdataplanes clusterobservabilityplanes clusterworkflowplanes
+  --unserved-kinds   comma-separated plurals answered 404, as an older OpenChoreo
+  --namespaces 0     an empty installation (no cluster items either): load items via /admin
 
 Prints `mock-openchoreo listening on http://127.0.0.1:PORT (N components)` when ready.";
 
@@ -69,11 +79,23 @@ fn parse_args(args: &[String]) -> Result<MockOptions, String> {
             }
             "--token" => opts.token = Some(value).filter(|t| !t.is_empty()),
             "--cursor-ttl-secs" => ttl_secs = Some(num(&value)?),
+            "--unserved-kinds" => {
+                for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                    let kind = Kind::parse(name)
+                        .ok_or_else(|| format!("--unserved-kinds: unknown kind {name}"))?;
+                    spec.unserved_kinds.insert(kind);
+                }
+            }
             "--faults" => {
                 opts.faults =
                     serde_json::from_str::<Faults>(&value).map_err(|e| format!("--faults: {e}"))?
             }
-            _ => return Err(format!("unknown flag {flag}")),
+            _ => match flag.strip_prefix("--").and_then(Kind::from_plural) {
+                Some(kind) if kind.is_platform() => {
+                    spec.kinds.insert(kind, num(&value)? as usize);
+                }
+                _ => return Err(format!("unknown flag {flag}")),
+            },
         }
         i += 1;
     }
@@ -145,7 +167,10 @@ mod tests {
 
     #[test]
     fn parses_flags() {
-        let o = parse_args(&args("--port 0 --namespaces 3 --projects=10 --components 20 --endpoints 2 --schema-share 0.25 --dependencies 1 --token T --cursor-ttl-secs 7 --seed 9")).unwrap();
+        let o = parse_args(&args("--port 0 --namespaces 3 --projects=10 --components 20 --endpoints 2 --schema-share 0.25 --dependencies 1 --token T --cursor-ttl-secs 7 --seed 9 --environments 5 --clustertraits=0 --unserved-kinds workflowplanes,clusterdataplanes")).unwrap();
+        let mut kinds = mock_openchoreo::default_kind_counts();
+        kinds.insert(Kind::Environment, 5);
+        kinds.insert(Kind::ClusterTrait, 0);
         assert_eq!(o.port, 0);
         assert_eq!(
             o.spec,
@@ -156,12 +181,17 @@ mod tests {
                 endpoints_per_workload: 2,
                 schema_share: 0.25,
                 dependencies_per_component: 1,
-                seed: 9
+                seed: 9,
+                kinds,
+                unserved_kinds: [Kind::WorkflowPlane, Kind::ClusterDataPlane].into()
             }
         );
         assert_eq!(o.token.as_deref(), Some("T"));
         assert_eq!(o.faults.cursor_ttl_ms, 7000);
         assert!(parse_args(&args("--bogus 1")).is_err());
+        assert!(parse_args(&args("--projects-x 1")).is_err());
+        assert!(parse_args(&args("--components-per 1")).is_err());
+        assert!(parse_args(&args("--unserved-kinds nope")).is_err());
         assert!(parse_args(&args("--port")).is_err());
         assert!(parse_args(&args("--schema-share 2")).is_err());
     }

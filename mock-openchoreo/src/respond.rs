@@ -30,6 +30,27 @@ pub(crate) fn bad_request(message: &str) -> Response {
     error(StatusCode::BAD_REQUEST, message, "BAD_REQUEST")
 }
 
+/// What the server's generated parameter binding answers: `http.Error`, plain text.
+pub(crate) fn plain_bad_request(message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{message}\n"),
+    )
+        .into_response()
+}
+
+/// Go's `http.ServeMux` answer for a path it has no route for (an older server
+/// without a kind).
+pub(crate) fn no_route() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "404 page not found\n",
+    )
+        .into_response()
+}
+
 /// The auth middleware's own shape: `{"error": "MISSING_TOKEN", "message": "..."}`.
 pub(crate) fn unauthorized(code: &str) -> Response {
     let mut r = (

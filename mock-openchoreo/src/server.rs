@@ -154,7 +154,8 @@ impl MockHandle {
     }
 
     /// Adds or replaces the item named by its `metadata.name` (fills in `apiVersion`,
-    /// `kind` and `metadata.namespace` when missing).
+    /// `kind` and `metadata.namespace` when missing). For cluster kinds pass `""` as
+    /// `ns` (it is ignored); this holds for every method taking a kind and a namespace.
     pub fn put_item(&self, kind: Kind, ns: &str, item: Value) -> Result<(), MockError> {
         self.shared
             .store
@@ -174,9 +175,32 @@ impl MockHandle {
         self.shared.store.read().unwrap().get(kind, ns, name)
     }
 
-    /// Every current name of a kind in a namespace, in list order (O(N)).
+    /// Every current name of a kind in a namespace (`""` for cluster kinds), in list
+    /// order (O(N)).
     pub fn list_names(&self, kind: Kind, ns: &str) -> Result<Vec<String>, MockError> {
         self.shared.store.read().unwrap().names(kind, ns)
+    }
+
+    /// Serves a kind again (`true`) or answers 404 for its list, items and schemas
+    /// (`false`), as an OpenChoreo without that kind would. Its items are kept.
+    pub fn set_served(&self, kind: Kind, served: bool) {
+        self.shared.store.write().unwrap().set_served(kind, served);
+    }
+
+    pub fn is_served(&self, kind: Kind) -> bool {
+        self.shared.store.read().unwrap().is_served(kind)
+    }
+
+    /// The kinds currently answered 404.
+    pub fn unserved_kinds(&self) -> Vec<Kind> {
+        self.shared.store.read().unwrap().unserved().iter().copied().collect()
+    }
+
+    /// What `GET .../{name}/schema` answers for a (cluster) component or resource type.
+    pub fn get_schema(&self, kind: Kind, ns: &str, name: &str) -> Result<Option<Value>, MockError> {
+        Ok(self
+            .get_item(kind, ns, name)?
+            .map(|item| crate::schema::parameters_schema(&item)))
     }
 }
 
@@ -253,6 +277,7 @@ fn router(handle: MockHandle) -> Router {
         .route("/version", get(version))
         .merge(crate::api::router(handle.clone()))
         .merge(crate::admin::router())
+        .fallback(crate::api::fallback)
         .with_state(handle)
 }
 

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::faults::Outcome;
+use crate::kind::Kind;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -15,7 +16,8 @@ pub struct Stats {
     pub requests: u64,
     /// Per request path, without query string.
     pub by_path: BTreeMap<String, u64>,
-    /// Per list: `namespaces`, `projects`, `components`, `workloads` (always present).
+    /// Per list: `namespaces` and every kind's plural (always present), and
+    /// `<plural>/schema` for the schema routes. Single-item GETs are not counted here.
     pub by_list: BTreeMap<String, u64>,
     /// Injected faults by outcome: `cut`, `error`, `rateLimit`, `html`, `malformed`.
     pub faults: BTreeMap<String, u64>,
@@ -26,8 +28,18 @@ pub struct Stats {
 impl Stats {
     fn empty() -> Stats {
         let zeros = |keys: &[&str]| keys.iter().map(|k| (k.to_string(), 0)).collect();
+        let lists = std::iter::once("namespaces".to_owned())
+            .chain(Kind::ALL.iter().map(|k| k.plural().to_owned()))
+            .chain(
+                Kind::ALL
+                    .iter()
+                    .filter(|k| k.has_schema())
+                    .map(|k| format!("{}/schema", k.plural())),
+            )
+            .map(|k| (k, 0))
+            .collect();
         Stats {
-            by_list: zeros(&["namespaces", "projects", "components", "workloads"]),
+            by_list: lists,
             faults: zeros(&["cut", "error", "rateLimit", "html", "malformed"]),
             ..Stats::default()
         }
@@ -51,7 +63,7 @@ impl Recorder {
         s.requests += 1;
         *s.by_path.entry(path.to_owned()).or_default() += 1;
         if let Some(list) = list_of(path) {
-            *s.by_list.entry(list.to_owned()).or_default() += 1;
+            *s.by_list.entry(list).or_default() += 1;
         }
     }
 
@@ -86,14 +98,19 @@ impl Recorder {
     }
 }
 
-/// `/api/v1/namespaces` -> namespaces, `/api/v1/namespaces/x/components` -> components.
-fn list_of(path: &str) -> Option<&'static str> {
+/// `/api/v1/namespaces` -> namespaces, `/api/v1/namespaces/x/components` -> components,
+/// `/api/v1/clustertraits` -> clustertraits, `.../componenttypes/y/schema` ->
+/// componenttypes/schema.
+fn list_of(path: &str) -> Option<String> {
     let segs: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let kind = |seg: &str, cluster: bool| Kind::from_plural(seg).filter(|k| k.is_cluster() == cluster);
+    let schema = |k: Kind| k.has_schema().then(|| format!("{}/schema", k.plural()));
     match segs.as_slice() {
-        ["", "api", "v1", "namespaces"] => Some("namespaces"),
-        ["", "api", "v1", "namespaces", _, seg] => crate::kind::Kind::parse(seg)
-            .map(|k| k.plural())
-            .filter(|p| p == seg),
+        ["", "api", "v1", "namespaces"] => Some("namespaces".into()),
+        ["", "api", "v1", "namespaces", _, seg] => kind(seg, false).map(|k| k.plural().into()),
+        ["", "api", "v1", "namespaces", _, seg, _, "schema"] => kind(seg, false).and_then(schema),
+        ["", "api", "v1", seg] => kind(seg, true).map(|k| k.plural().into()),
+        ["", "api", "v1", seg, _, "schema"] => kind(seg, true).and_then(schema),
         _ => None,
     }
 }

@@ -5,7 +5,7 @@
 //! the same name: `Some(item)` replaces it, `None` deletes it. A page therefore costs
 //! O(log N + page + edits skipped), whatever the size of the namespace.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::{Bound, Range};
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use crate::kind::Kind;
+use crate::labels::Selector;
 use crate::summary::{Counts, Summary};
 use crate::synthetic::{default_namespace_item, InstallationSpec, Synth, API_VERSION};
 
@@ -44,11 +45,19 @@ struct Namespace {
     synthetic: Option<usize>,
     /// Replacement namespace item; `None` serves the generated one.
     item: Option<Arc<Value>>,
-    /// Overrides per kind, indexed like `Kind::ALL`.
-    overrides: [Overrides; 3],
+    /// Overrides per kind, indexed like `Kind::ALL` (only the kinds of its scope are used).
+    overrides: Vec<Overrides>,
 }
 
 impl Namespace {
+    fn new(synthetic: Option<usize>) -> Namespace {
+        Namespace {
+            synthetic,
+            item: None,
+            overrides: vec![Overrides::new(); Kind::COUNT],
+        }
+    }
+
     fn overrides(&self, kind: Kind) -> &Overrides {
         &self.overrides[kind as usize]
     }
@@ -58,7 +67,7 @@ impl Namespace {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Filter<'a> {
     All,
-    /// Components whose `spec.owner.projectName` matches.
+    /// Components and resources whose `spec.owner.projectName` matches.
     Project(&'a str),
     /// Workloads whose `spec.owner.componentName` matches.
     Component(&'a str),
@@ -69,6 +78,8 @@ pub(crate) struct PageQuery<'a> {
     pub after: Option<&'a str>,
     pub limit: usize,
     pub filter: Filter<'a>,
+    /// `labelSelector`: only items whose labels match.
+    pub labels: Option<&'a Selector>,
     /// Items to leave out (the `dropShare` fault).
     pub hidden: &'a dyn Fn(&str) -> bool,
 }
@@ -84,38 +95,73 @@ pub(crate) struct Page {
 
 enum Source {
     Synthetic(usize),
+    /// A synthetic item already rendered to check it against a filter.
+    Rendered(Value),
     Stored(Arc<Value>),
 }
 
 pub(crate) struct Store {
     synth: Synth,
     namespaces: BTreeMap<String, Namespace>,
+    /// The cluster-scoped kinds' items (synthetic when the installation has namespaces).
+    cluster: Namespace,
+    unserved: BTreeSet<Kind>,
 }
 
 impl Store {
     pub fn new(spec: InstallationSpec) -> Store {
         let synth = Synth::new(spec);
         let namespaces = (0..synth.spec.namespaces)
-            .map(|i| {
-                (
-                    synth.namespace_name(i),
-                    Namespace {
-                        synthetic: Some(i),
-                        item: None,
-                        overrides: Default::default(),
-                    },
-                )
-            })
+            .map(|i| (synth.namespace_name(i), Namespace::new(Some(i))))
             .collect();
-        Store { synth, namespaces }
+        let cluster = Namespace::new((synth.spec.namespaces > 0).then_some(0));
+        let unserved = synth.spec.unserved_kinds.clone();
+        Store {
+            synth,
+            namespaces,
+            cluster,
+            unserved,
+        }
+    }
+
+    pub fn is_served(&self, kind: Kind) -> bool {
+        !self.unserved.contains(&kind)
+    }
+
+    /// Serves (true) or hides (false, 404 everywhere) a kind; its items are kept.
+    pub fn set_served(&mut self, kind: Kind, served: bool) {
+        if served {
+            self.unserved.remove(&kind);
+        } else {
+            self.unserved.insert(kind);
+        }
+    }
+
+    pub fn unserved(&self) -> &BTreeSet<Kind> {
+        &self.unserved
+    }
+
+    /// Where a kind's items live: the namespace, or the cluster scope (`ns` ignored).
+    fn scope(&self, kind: Kind, ns: &str) -> Result<&Namespace, MockError> {
+        if kind.is_cluster() {
+            return Ok(&self.cluster);
+        }
+        self.namespaces
+            .get(ns)
+            .ok_or_else(|| MockError::NamespaceNotFound(ns.into()))
+    }
+
+    fn scope_mut(&mut self, kind: Kind, ns: &str) -> Result<&mut Namespace, MockError> {
+        if kind.is_cluster() {
+            return Ok(&mut self.cluster);
+        }
+        self.namespaces
+            .get_mut(ns)
+            .ok_or_else(|| MockError::NamespaceNotFound(ns.into()))
     }
 
     pub fn spec(&self) -> &InstallationSpec {
         &self.synth.spec
-    }
-
-    pub fn has_namespace(&self, ns: &str) -> bool {
-        self.namespaces.contains_key(ns)
     }
 
     pub fn namespace_names(&self) -> Vec<String> {
@@ -139,44 +185,47 @@ impl Store {
     pub fn list_namespaces(&self, q: &PageQuery) -> Page {
         let lower = q.after.map_or(Bound::Unbounded, Bound::Excluded);
         let mut scanned = 0;
-        let mut picked: Vec<(String, &Namespace)> = Vec::new();
+        let mut picked: Vec<(String, Value)> = Vec::new();
         for (name, ns) in self.namespaces.range::<str, _>((lower, Bound::Unbounded)) {
             scanned += 1;
             if (q.hidden)(name) {
                 continue;
             }
-            if picked.len() == q.limit {
-                return page(picked, true, scanned, |(_, ns)| self.namespace_item(ns));
+            let item = self.namespace_item(ns);
+            if q.labels.is_some_and(|sel| !sel.matches(&item)) {
+                continue;
             }
-            picked.push((name.clone(), ns));
+            if picked.len() == q.limit {
+                return page(picked, true, scanned, |(_, v)| v.clone());
+            }
+            picked.push((name.clone(), item));
         }
-        page(picked, false, scanned, |(_, ns)| self.namespace_item(ns))
+        page(picked, false, scanned, |(_, v)| v.clone())
     }
 
-    /// One page of a namespaced list; `None` when the namespace doesn't exist.
+    /// One page of a list; `None` when the namespace (of a namespaced kind) doesn't exist.
     pub fn list(&self, kind: Kind, ns_name: &str, q: &PageQuery) -> Option<Page> {
-        let ns = self.namespaces.get(ns_name)?;
+        let ns = self.scope(kind, ns_name).ok()?;
         let overrides = ns.overrides(kind);
-        let syn_range = self.synthetic_range(kind, ns, q.filter);
-        let keep = |item: &Value| match q.filter {
-            Filter::All => true,
-            Filter::Project(p) => {
-                item.pointer("/spec/owner/projectName")
-                    .and_then(Value::as_str)
-                    == Some(p)
-            }
-            Filter::Component(c) => {
-                item.pointer("/spec/owner/componentName")
-                    .and_then(Value::as_str)
-                    == Some(c)
-            }
+        let (syn_range, exact) = self.synthetic_range(kind, ns, q.filter);
+        // Synthetic items must be rendered to be checked unless the range already is the answer.
+        let check_synthetic = !exact || q.labels.is_some();
+        let keep = |item: &Value| {
+            let owner = |field: &str| item.pointer(field).and_then(Value::as_str);
+            let by_filter = match q.filter {
+                Filter::All => true,
+                Filter::Project(p) => owner("/spec/owner/projectName") == Some(p),
+                Filter::Component(c) => owner("/spec/owner/componentName") == Some(c),
+            };
+            by_filter && q.labels.is_none_or(|sel| sel.matches(item))
         };
-        let synthetic_name = |i: usize| self.synth.name(kind, ns.synthetic.unwrap_or(0), i);
+        let synthetic_index = ns.synthetic.unwrap_or(0);
+        let synthetic_name = |i: usize| self.synth.name(kind, synthetic_index, i);
 
         let mut next_syn = match q.after {
             Some(after) if !syn_range.is_empty() => {
                 self.synth
-                    .first_after(kind, ns.synthetic.unwrap_or(0), after, syn_range.clone())
+                    .first_after(kind, synthetic_index, after, syn_range.clone())
             }
             _ => syn_range.start,
         };
@@ -188,14 +237,21 @@ impl Store {
 
         let mut scanned = 0u64;
         let mut picked: Vec<(String, Source)> = Vec::new();
-        let mut pending: Option<(usize, String)> = None;
+        let mut pending: Option<(String, Source)> = None;
         loop {
-            // The next synthetic item that no override shadows.
+            // The next synthetic item that no override shadows (and that the filter keeps).
             while pending.is_none() && next_syn < syn_range.end {
                 let name = synthetic_name(next_syn);
                 scanned += 1;
                 if !overrides.contains_key(&name) {
-                    pending = Some((next_syn, name));
+                    if check_synthetic {
+                        let item = self.synth.item(kind, synthetic_index, next_syn);
+                        if keep(&item) {
+                            pending = Some((name, Source::Rendered(item)));
+                        }
+                    } else {
+                        pending = Some((name, Source::Synthetic(next_syn)));
+                    }
                 }
                 next_syn += 1;
             }
@@ -203,11 +259,10 @@ impl Store {
                 (None, None) => break,
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
-                (Some((_, s)), Some((k, _))) => s.as_str() < k.as_str(),
+                (Some((s, _)), Some((k, _))) => s.as_str() < k.as_str(),
             };
             let (name, source) = if take_synthetic {
-                let (i, name) = pending.take().expect("pending synthetic item");
-                (name, Source::Synthetic(i))
+                pending.take().expect("pending synthetic item")
             } else {
                 scanned += 1;
                 let (k, v) = stored.next().expect("pending stored item");
@@ -228,25 +283,28 @@ impl Store {
         }))
     }
 
-    /// The synthetic indices a filter can match: a whole project's block of components,
-    /// one component's workload, or everything.
-    fn synthetic_range(&self, kind: Kind, ns: &Namespace, filter: Filter) -> Range<usize> {
-        let Some(i) = ns.synthetic else { return 0..0 };
+    /// The synthetic indices a filter can match, and whether every one of them matches:
+    /// a whole project's block of components, one component's workload, or everything.
+    fn synthetic_range(&self, kind: Kind, ns: &Namespace, filter: Filter) -> (Range<usize>, bool) {
+        let Some(i) = ns.synthetic else {
+            return (0..0, true);
+        };
         let per = self.synth.spec.components_per_project;
         match (kind, filter) {
-            (_, Filter::All) => 0..self.synth.len(kind),
-            (Kind::Component, Filter::Project(p)) => match self.synth.index_of(Kind::Project, i, p)
-            {
-                Some(j) => j * per..(j + 1) * per,
-                None => 0..0,
-            },
-            (Kind::Workload, Filter::Component(c)) => {
-                match self.synth.index_of(Kind::Component, i, c) {
-                    Some(c) => c..c + 1,
-                    None => 0..0,
+            (_, Filter::All) => (0..self.synth.len(kind), true),
+            (Kind::Component, Filter::Project(p)) => {
+                match self.synth.index_of(Kind::Project, i, p) {
+                    Some(j) => (j * per..(j + 1) * per, true),
+                    None => (0..0, true),
                 }
             }
-            _ => 0..self.synth.len(kind),
+            (Kind::Workload, Filter::Component(c)) => {
+                match self.synth.index_of(Kind::Component, i, c) {
+                    Some(c) => (c..c + 1, true),
+                    None => (0..0, true),
+                }
+            }
+            _ => (0..self.synth.len(kind), false),
         }
     }
 
@@ -256,16 +314,14 @@ impl Store {
                 self.synth
                     .item(kind, ns.synthetic.expect("synthetic namespace"), *idx)
             }
+            Source::Rendered(v) => v.clone(),
             Source::Stored(v) => (**v).clone(),
         }
     }
 
     /// All current names of a kind, in list order (O(N), for tests).
     pub fn names(&self, kind: Kind, ns: &str) -> Result<Vec<String>, MockError> {
-        let ns_state = self
-            .namespaces
-            .get(ns)
-            .ok_or_else(|| MockError::NamespaceNotFound(ns.into()))?;
+        let ns_state = self.scope(kind, ns)?;
         let overrides = ns_state.overrides(kind);
         let mut names: Vec<String> = overrides
             .iter()
@@ -284,10 +340,7 @@ impl Store {
     }
 
     pub fn get(&self, kind: Kind, ns: &str, name: &str) -> Result<Option<Value>, MockError> {
-        let ns_state = self
-            .namespaces
-            .get(ns)
-            .ok_or_else(|| MockError::NamespaceNotFound(ns.into()))?;
+        let ns_state = self.scope(kind, ns)?;
         if let Some(over) = ns_state.overrides(kind).get(name) {
             return Ok(over.as_ref().map(|v| (**v).clone()));
         }
@@ -313,11 +366,7 @@ impl Store {
         let ns = self
             .namespaces
             .entry(name.to_owned())
-            .or_insert_with(|| Namespace {
-                synthetic: None,
-                item: None,
-                overrides: Default::default(),
-            });
+            .or_insert_with(|| Namespace::new(None));
         ns.item = Some(Arc::new(item.clone()));
         Ok(item)
     }
@@ -327,13 +376,12 @@ impl Store {
         self.namespaces.remove(name).is_some()
     }
 
+    /// Stores an item; `ns` is ignored for cluster kinds (pass `""`).
     pub fn put(&mut self, kind: Kind, ns: &str, item: Value) -> Result<Value, MockError> {
         let name = item_name(&item)?;
-        let item = normalise(item, &name, Some(ns), Some(kind))?;
-        let ns_state = self
-            .namespaces
-            .get_mut(ns)
-            .ok_or_else(|| MockError::NamespaceNotFound(ns.into()))?;
+        let home = (!kind.is_cluster()).then_some(ns);
+        let item = normalise(item, &name, home, Some(kind))?;
+        let ns_state = self.scope_mut(kind, ns)?;
         ns_state.overrides[kind as usize].insert(name, Some(Arc::new(item.clone())));
         Ok(item)
     }
@@ -341,10 +389,7 @@ impl Store {
     /// Deletes an item; `Ok(false)` when there was none of that name.
     pub fn delete(&mut self, kind: Kind, ns: &str, name: &str) -> Result<bool, MockError> {
         let is_synthetic = self.synthetic_index(kind, ns, name).is_some();
-        let ns_state = self
-            .namespaces
-            .get_mut(ns)
-            .ok_or_else(|| MockError::NamespaceNotFound(ns.into()))?;
+        let ns_state = self.scope_mut(kind, ns)?;
         let overrides = &mut ns_state.overrides[kind as usize];
         let existed = match overrides.get(name) {
             Some(v) => v.is_some(),
@@ -359,7 +404,7 @@ impl Store {
     }
 
     fn synthetic_index(&self, kind: Kind, ns: &str, name: &str) -> Option<usize> {
-        let i = self.namespaces.get(ns)?.synthetic?;
+        let i = self.scope(kind, ns).ok()?.synthetic?;
         self.synth.index_of(kind, i, name)
     }
 
@@ -371,48 +416,53 @@ impl Store {
             .iter()
             .map(|(name, ns)| (name.clone(), self.counts(ns)))
             .collect();
-        Summary::from_namespaces(by_namespace)
+        let cluster = Kind::cluster()
+            .filter(|k| self.is_served(*k))
+            .map(|k| (k, self.count(k, &self.cluster)))
+            .collect();
+        Summary::from_namespaces(by_namespace, cluster)
     }
 
-    /// Synthetic counts by arithmetic, corrected by the edits: O(edits), not O(N).
+    /// Items of one kind in one scope: synthetic ones by arithmetic, corrected by the
+    /// edits (O(edits), not O(N)).
+    fn count(&self, kind: Kind, ns: &Namespace) -> usize {
+        let overrides = ns.overrides(kind);
+        let stored = overrides.values().flatten().count();
+        let Some(i) = ns.synthetic else { return stored };
+        let shadowed = overrides
+            .keys()
+            .filter(|k| self.synth.index_of(kind, i, k).is_some())
+            .count();
+        self.synth.len(kind) - shadowed + stored
+    }
+
     fn counts(&self, ns: &Namespace) -> Counts {
         let e = self.synth.spec.endpoints_per_workload;
-        let mut c = Counts::default();
-        let synthetic = |kind: Kind| {
-            if ns.synthetic.is_some() {
-                self.synth.len(kind)
-            } else {
-                0
-            }
+        let mut c = Counts {
+            projects: self.count(Kind::Project, ns),
+            components: self.count(Kind::Component, ns),
+            workloads: self.count(Kind::Workload, ns),
+            kinds: Kind::namespaced()
+                .filter(|k| k.is_platform() && self.is_served(*k))
+                .map(|k| (k, self.count(k, ns)))
+                .collect(),
+            ..Counts::default()
         };
-        let shadowed = |kind: Kind| -> Vec<usize> {
-            let Some(i) = ns.synthetic else {
-                return Vec::new();
-            };
-            ns.overrides(kind)
-                .keys()
-                .filter_map(|k| self.synth.index_of(kind, i, k))
-                .collect()
-        };
-        let stored = |kind: Kind| ns.overrides(kind).values().flatten();
-
-        c.projects = synthetic(Kind::Project) - shadowed(Kind::Project).len()
-            + stored(Kind::Project).count();
-        c.components = synthetic(Kind::Component) - shadowed(Kind::Component).len()
-            + stored(Kind::Component).count();
-
-        let hidden_workloads = shadowed(Kind::Workload);
-        c.workloads =
-            synthetic(Kind::Workload) - hidden_workloads.len() + stored(Kind::Workload).count();
+        let stored_workloads = || ns.overrides(Kind::Workload).values().flatten();
         if let Some(i) = ns.synthetic {
-            c.endpoints = (synthetic(Kind::Workload) - hidden_workloads.len()) * e;
+            let hidden: Vec<usize> = ns
+                .overrides(Kind::Workload)
+                .keys()
+                .filter_map(|k| self.synth.index_of(Kind::Workload, i, k))
+                .collect();
+            c.endpoints = (self.synth.len(Kind::Workload) - hidden.len()) * e;
             c.endpoints_with_schema = self.synth.namespace_schema_count(i)
-                - hidden_workloads
+                - hidden
                     .iter()
                     .map(|&w| self.synth.workload_schema_count(i, w))
                     .sum::<usize>();
         }
-        for w in stored(Kind::Workload) {
+        for w in stored_workloads() {
             let (total, with_schema) = endpoint_counts(w);
             c.endpoints += total;
             c.endpoints_with_schema += with_schema;
@@ -515,6 +565,7 @@ mod tests {
                 after: after.as_deref(),
                 limit,
                 filter,
+                labels: None,
                 hidden: &hidden,
             };
             let p = store.list(kind, ns, &q).unwrap();

@@ -4,6 +4,7 @@
 //! Naming uses zero-padded, fixed-width indices, so the lexicographic (= API) order of
 //! names is the index order; that is what lets a page start anywhere by binary search.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,22 @@ pub struct InstallationSpec {
     /// Endpoint dependencies per workload, on other components of the same namespace.
     pub dependencies_per_component: usize,
     pub seed: u64,
+    /// Synthetic items of each platform kind (every kind but projects, components and
+    /// workloads): per namespace for namespaced kinds, in all for cluster kinds. A kind
+    /// missing from the map has none. Cluster items exist only when `namespaces > 0`,
+    /// so `namespaces: 0` is an empty installation. JSON keys are plurals.
+    pub kinds: BTreeMap<Kind, usize>,
+    /// Kinds answered 404 (list, items, schema), as an older OpenChoreo without them.
+    pub unserved_kinds: BTreeSet<Kind>,
+}
+
+/// The default count of every platform kind (`KindInfo::default_count`).
+pub fn default_kind_counts() -> BTreeMap<Kind, usize> {
+    Kind::ALL
+        .into_iter()
+        .filter(|k| k.is_platform())
+        .map(|k| (k, k.info().default_count))
+        .collect()
 }
 
 impl Default for InstallationSpec {
@@ -40,6 +57,8 @@ impl Default for InstallationSpec {
             schema_share: 0.5,
             dependencies_per_component: 1,
             seed: 1,
+            kinds: default_kind_counts(),
+            unserved_kinds: BTreeSet::new(),
         }
     }
 }
@@ -55,6 +74,8 @@ impl InstallationSpec {
             schema_share: 0.5,
             dependencies_per_component: 1,
             seed: 1,
+            kinds: default_kind_counts(),
+            unserved_kinds: BTreeSet::new(),
         }
     }
 
@@ -85,6 +106,17 @@ impl InstallationSpec {
         }
         if self.endpoints_per_workload > 50 || self.dependencies_per_component > 50 {
             return Err("at most 50 endpoints and 50 dependencies per workload".into());
+        }
+        for (kind, &n) in &self.kinds {
+            if !kind.is_platform() {
+                return Err(format!(
+                    "kinds.{}: set through projectsPerNamespace / componentsPerProject",
+                    kind.plural()
+                ));
+            }
+            if n > 100_000 {
+                return Err(format!("kinds.{}: at most 100,000", kind.plural()));
+            }
         }
         let synth = Synth::new(self.clone());
         if self.total_components() > 0 {
@@ -202,7 +234,7 @@ impl Synth {
         }
     }
 
-    fn h(&self, ns: usize, idx: usize, salt: u64) -> u64 {
+    pub(crate) fn h(&self, ns: usize, idx: usize, salt: u64) -> u64 {
         hash(&[self.spec.seed, ns as u64, idx as u64, salt])
     }
 
@@ -237,18 +269,28 @@ impl Synth {
     }
 
     /// Number of synthetic items of `kind` in a synthetic namespace.
+    /// (For cluster kinds: in the installation, when it has namespaces.)
     pub fn len(&self, kind: Kind) -> usize {
         match kind {
             Kind::Project => self.spec.projects_per_namespace,
             Kind::Component | Kind::Workload => self.spec.components_per_namespace(),
+            _ if kind.is_cluster() && self.spec.namespaces == 0 => 0,
+            _ => self.spec.kinds.get(&kind).copied().unwrap_or(0),
         }
     }
 
+    /// `ns` is ignored for cluster kinds.
     pub fn name(&self, kind: Kind, ns: usize, idx: usize) -> String {
         match kind {
             Kind::Project => self.project_name(ns, idx),
             Kind::Component => self.component_name(ns, idx),
             Kind::Workload => self.workload_name(ns, idx),
+            _ => format!(
+                "{}-{:0w$}",
+                kind.info().stem,
+                idx,
+                w = width(self.len(kind), 2)
+            ),
         }
     }
 
@@ -323,7 +365,7 @@ impl Synth {
 
     // ---- items ----
 
-    fn metadata(
+    pub(crate) fn metadata(
         &self,
         name: &str,
         namespace: Option<&str>,
@@ -348,7 +390,7 @@ impl Synth {
         m
     }
 
-    fn annotate(
+    pub(crate) fn annotate(
         &self,
         meta: &mut Map<String, Value>,
         ns: usize,
@@ -380,6 +422,7 @@ impl Synth {
             Kind::Project => self.project_item(ns, idx),
             Kind::Component => self.component_item(ns, idx),
             Kind::Workload => self.workload_item(ns, idx),
+            _ => self.platform_item(kind, ns, idx),
         }
     }
 
@@ -399,16 +442,16 @@ impl Synth {
             meta["annotations"]["backstage.io/owner"] =
                 json!(format!("team-{}", ["alpha", "beta", "gamma"][p % 3]));
         }
-        let (type_kind, type_name) = match self.h(ns, p, S_PROJ_TYPE) % 3 {
-            0 => ("ProjectType", "web-app"),
-            _ => ("ClusterProjectType", "default"),
-        };
+        let (type_kind, type_name) = self.project_type_ref(ns, p);
+        let pipeline = self
+            .pick(Kind::DeploymentPipeline, ns, p)
+            .unwrap_or_else(|| "default".into());
         json!({
             "apiVersion": API_VERSION,
             "kind": "Project",
             "metadata": meta,
             "spec": {
-                "deploymentPipelineRef": {"kind": "DeploymentPipeline", "name": "default"},
+                "deploymentPipelineRef": {"kind": "DeploymentPipeline", "name": pipeline},
                 "type": {"kind": type_kind, "name": type_name}
             },
             "status": {
@@ -416,6 +459,45 @@ impl Synth {
                 "conditions": [ready_condition(true, "Project")]
             }
         })
+    }
+
+    /// The name of the `j`-th (modulo) synthetic item of a kind, if it has any.
+    pub(crate) fn pick(&self, kind: Kind, ns: usize, j: usize) -> Option<String> {
+        let n = self.len(kind);
+        (n > 0).then(|| self.name(kind, ns, j % n))
+    }
+
+    /// A project's type: alternately a namespaced and a cluster project type, when they exist.
+    fn project_type_ref(&self, ns: usize, p: usize) -> (&'static str, String) {
+        let h = self.h(ns, p, S_PROJ_TYPE);
+        let local = self.pick(Kind::ProjectType, ns, p);
+        let cluster = self.pick(Kind::ClusterProjectType, ns, p);
+        match (h % 3, local, cluster) {
+            (0, Some(l), _) | (_, Some(l), None) => ("ProjectType", l),
+            (_, _, Some(c)) => ("ClusterProjectType", c),
+            (0, None, None) => ("ProjectType", "web-app".into()),
+            _ => ("ClusterProjectType", "default".into()),
+        }
+    }
+
+    /// A component's type, `<workloadType>/<type name>`, among the installation's
+    /// (cluster) component types, or a fixed list when there are none.
+    fn component_type_ref(&self, ns: usize, c: usize, h: u64) -> (&'static str, String) {
+        let local = self.len(Kind::ComponentType);
+        let cluster = self.len(Kind::ClusterComponentType);
+        if local + cluster == 0 {
+            let (k, n) = COMPONENT_TYPES[(h % COMPONENT_TYPES.len() as u64) as usize];
+            return (k, n.to_owned());
+        }
+        let j = (h % (local + cluster) as u64) as usize;
+        let _ = c;
+        let (kind, idx) = if j < local {
+            (Kind::ComponentType, j)
+        } else {
+            (Kind::ClusterComponentType, j - local)
+        };
+        let workload = self.workload_type(kind, ns, idx).unwrap_or("deployment");
+        (kind.api_kind(), format!("{workload}/{}", self.name(kind, ns, idx)))
     }
 
     fn component_item(&self, ns: usize, c: usize) -> Value {
@@ -436,8 +518,7 @@ impl Synth {
             ),
         );
         meta["labels"]["openchoreo.dev/project"] = json!(project);
-        let (type_kind, type_name) =
-            COMPONENT_TYPES[(self.h(ns, c, S_TYPE) % COMPONENT_TYPES.len() as u64) as usize];
+        let (type_kind, type_name) = self.component_type_ref(ns, c, self.h(ns, c, S_TYPE));
         let ready = self.h(ns, c, S_READY) % 100 < 85;
         let release_hash = format!("{:016x}", self.h(ns, c, 301));
         json!({
@@ -580,7 +661,7 @@ pub(crate) fn default_namespace_item(name: &str) -> Value {
     decorate_namespace(name, meta, h)
 }
 
-fn ready_condition(ready: bool, what: &str) -> Value {
+pub(crate) fn ready_condition(ready: bool, what: &str) -> Value {
     if ready {
         json!({"type": "Ready", "status": "True", "lastTransitionTime": "2025-01-06T10:00:05Z", "reason": "Reconciled", "message": format!("{what} is ready")})
     } else {
@@ -650,7 +731,7 @@ fn permute(x: u64, m: u64, key: u64) -> u64 {
 }
 
 /// A UUID-shaped string from a hash.
-fn uid(h: u64) -> String {
+pub(crate) fn uid(h: u64) -> String {
     let l = crate::prng::mix(h);
     format!(
         "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",

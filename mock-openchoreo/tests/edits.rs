@@ -69,13 +69,10 @@ async fn library_edits_show_in_lists_and_counts() {
 
     // Namespaces: delete one with everything in it, add an empty one.
     assert!(h.delete_namespace("ns-001"));
-    assert_eq!(
-        client
-            .get("/api/v1/namespaces/ns-001/projects")
-            .await
-            .status,
-        404
-    );
+    // Like the real server, a list under a namespace that doesn't exist is empty.
+    let gone = client.get("/api/v1/namespaces/ns-001/projects").await;
+    assert_eq!((gone.status, gone.json()["items"].clone()), (200, json!([])));
+    assert_eq!(client.get("/api/v1/namespaces/ns-001").await.status, 404);
     h.add_namespace("team-z").unwrap();
     let (namespaces, _) = client.walk("/api/v1/namespaces", 10).await;
     assert_eq!(namespaces, vec!["ns-000", "team-z"]);
@@ -303,10 +300,13 @@ async fn admin_api_edits_faults_and_stats() {
         stats["byPath"],
         json!({"/api/v1/namespaces": 1, "/api/v1/namespaces/ns-000/projects": 2, "/api/v1/namespaces/ns-000/workloads": 1})
     );
-    assert_eq!(
-        stats["byList"],
-        json!({"namespaces": 1, "projects": 2, "components": 0, "workloads": 1})
-    );
+    let by_list = stats["byList"].as_object().unwrap();
+    for (list, n) in [("namespaces", 1), ("projects", 2), ("components", 0), ("workloads", 1)] {
+        assert_eq!(by_list[list], n, "{list}");
+    }
+    // Every other list (and /schema route) is present and untouched.
+    assert_eq!(by_list.len(), 1 + 23 + 4);
+    assert_eq!(by_list.values().filter_map(|v| v.as_u64()).sum::<u64>(), 4);
 
     // Regenerating drops every edit.
     let spec = json!({"namespaces": 1, "projectsPerNamespace": 2, "componentsPerProject": 3, "endpointsPerWorkload": 1, "schemaShare": 1.0, "dependenciesPerComponent": 0, "seed": 9});
@@ -321,7 +321,12 @@ async fn admin_api_edits_faults_and_stats() {
         ),
         (json!(6), json!(6))
     );
-    assert_eq!(client.get("/admin/installation").await.json(), spec);
+    // Omitted fields take the default installation's values.
+    let mut expected = spec.clone();
+    expected["kinds"] = serde_json::to_value(mock_openchoreo::default_kind_counts()).unwrap();
+    expected["unservedKinds"] = json!([]);
+    assert_eq!(client.get("/admin/installation").await.json(), expected);
+    assert_eq!(expected["kinds"]["environments"], 3);
     let (namespaces, _) = client.walk("/api/v1/namespaces", 10).await;
     assert_eq!(namespaces, vec!["ns-000"]);
     assert_eq!(

@@ -14,6 +14,7 @@ fn big() -> InstallationSpec {
         schema_share: 0.5,
         dependencies_per_component: 2,
         seed: 7,
+        ..InstallationSpec::default()
     }
 }
 
