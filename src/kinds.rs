@@ -16,24 +16,7 @@
 
 use serde_json::Value;
 
-use crate::translate::{Entity, TranslateContext};
-
-// TEMPORARY until the templates land.
-mod templates {
-    use super::*;
-    pub fn component_type_needs_schema(_: &Value) -> bool { true }
-    pub fn component_type(_: &TranslateContext, _: Option<&str>, _: &Value, _: &Value) -> Result<Entity, String> { Err("pending".into()) }
-    pub fn resource_type(_: &TranslateContext, _: Option<&str>, _: &Value, _: &Value) -> Result<Entity, String> { Err("pending".into()) }
-    pub fn project_type(_: &TranslateContext, _: Option<&str>, _: &Value) -> Result<Entity, String> { Err("pending".into()) }
-    pub fn custom_component_type(_: &TranslateContext, _: Option<&str>, _: &Value) -> Result<Entity, String> { Err("pending".into()) }
-}
-
-// TEMPORARY until the platform translators land.
-mod platform {
-    use super::*;
-    macro_rules! pending { ($($n:ident),*) => { $(pub fn $n(_: &TranslateContext, _: Option<&str>, _: &Value) -> Result<Entity, String> { Err("pending".into()) })* } }
-    pending!(environment, notification_channel, dataplane, workflow_plane, observability_plane, deployment_pipeline, component_type, trait_type, resource_type, project_type, resource, workflow, cluster_component_type, cluster_resource_type, cluster_project_type, cluster_trait_type, cluster_workflow, cluster_dataplane, cluster_observability_plane, cluster_workflow_plane);
-}
+use crate::translate::{platform, templates, Entity, TranslateContext};
 
 /// Where a list lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
