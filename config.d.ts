@@ -32,6 +32,11 @@ export interface Config {
       rejectRemovalsAbovePercentage?: number;
       /** Refuse a cycle's removals when the cycle saw no entity at all. Default true. */
       rejectEmptySourceCollections?: boolean;
+      /**
+       * Domains take their namespace's `backstage.io/owner` annotation. Default false: the
+       * default owner, as the legacy module always does.
+       */
+      domainOwnerFromAnnotation?: boolean;
       /** Seconds before one OpenChoreo request times out. Default 30. */
       requestTimeout?: number;
       /**

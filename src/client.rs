@@ -99,14 +99,37 @@ impl Client {
     }
 
     async fn fetch_page(&self, path: &str, cursor: Option<&str>, limit: u32) -> Result<Page> {
+        let (mut page, requests) = self.retrying(path, || self.fetch_once(path, cursor, limit)).await?;
+        page.requests = requests;
+        Ok(page)
+    }
+
+    /// One resource below the API root (e.g. a type's `/schema`), as JSON, with the
+    /// retries of a page; and the requests it cost.
+    pub async fn get_json(&self, path: &str) -> Result<(Value, u32)> {
+        self.retrying(path, || async {
+            let (shown, status, headers, body) = self.get(path, &[]).await?;
+            if !status.is_success() {
+                return Err(status_error(&shown, status, &headers, &body, false));
+            }
+            serde_json::from_slice(&body)
+                .map_err(|e| Error::new(ErrorCode::InvalidResponse, format!("{shown}: the body is not JSON: {e}")))
+        })
+        .await
+    }
+
+    /// Runs one request until it succeeds or fails for good (short local retries, see the
+    /// module's doc); the result and the requests made.
+    async fn retrying<T, F, Fut>(&self, path: &str, mut attempt: F) -> Result<(T, u32)>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
         let mut requests = 0;
         loop {
             requests += 1;
-            match self.fetch_once(path, cursor, limit).await {
-                Ok(mut page) => {
-                    page.requests = requests;
-                    return Ok(page);
-                }
+            match attempt().await {
+                Ok(done) => return Ok((done, requests)),
                 Err(e) => {
                     let retry_in = match e.code {
                         ErrorCode::Transient | ErrorCode::InvalidResponse => Some(self.retry_delay * requests),

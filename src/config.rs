@@ -36,6 +36,9 @@ pub struct EngineConfig {
     pub reject_removals_above_percentage: Option<f64>,
     /// Refuse a cycle's removals when the cycle saw no entity at all.
     pub reject_empty_source_collections: bool,
+    /// A Domain's owner follows its namespace's `backstage.io/owner` annotation (off: the
+    /// default owner, as the legacy module always does).
+    pub domain_owner_from_annotation: bool,
     /// Per-request timeout towards OpenChoreo.
     pub request_timeout: Duration,
     /// How long a burst lease lives without renewal (a crashed holder frees it then).
@@ -64,6 +67,7 @@ impl Default for EngineConfig {
             ],
             reject_removals_above_percentage: None,
             reject_empty_source_collections: true,
+            domain_owner_from_annotation: false,
             request_timeout: Duration::from_secs(30),
             lease_ttl: Duration::from_secs(120),
             max_pages_per_list: 100_000,
@@ -87,6 +91,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("backoff", &self.backoff)
             .field("reject_removals_above_percentage", &self.reject_removals_above_percentage)
             .field("reject_empty_source_collections", &self.reject_empty_source_collections)
+            .field("domain_owner_from_annotation", &self.domain_owner_from_annotation)
             .finish()
     }
 }

@@ -6,8 +6,10 @@
 
 pub mod client;
 pub mod config;
+pub mod cursor;
 pub mod engine;
 pub mod error;
+pub mod kinds;
 pub mod model;
 pub mod redact;
 pub mod store;

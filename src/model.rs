@@ -3,8 +3,9 @@
 //! required and that the translation cannot do without stay required, so an item that
 //! lacks them fails to deserialize with serde's `missing field ...` message:
 //! `metadata.name`, `Component.spec.owner.projectName`,
-//! `Workload.spec.owner.{projectName,componentName}`, an endpoint's `type` and `port`,
-//! a dependency's `component` and `name`, and a resource dependency's `ref`.
+//! `Workload.spec.owner.{projectName,componentName}`, an endpoint's `type` and `port`.
+//! A dependency entry lacking its target is left out on its own (the legacy module
+//! does the same), not the whole workload.
 //!
 //! Timestamps stay strings: they are passed through to annotations unchanged.
 
@@ -426,8 +427,12 @@ pub struct WorkloadConnection {
     /// Target project; absent or empty means the consumer's own project.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+    /// Absent or empty: the entry names no endpoint and is left out (as the legacy
+    /// module's schema look-up leaves it out), the rest of the workload stays.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub component: String,
-    /// Target endpoint name.
+    /// Target endpoint name (absent or empty: see `component`).
+    #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
     /// `project` | `namespace`.
     #[serde(default)]
@@ -437,7 +442,9 @@ pub struct WorkloadConnection {
 /// A dependency on a Resource, by name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadResourceDependency {
-    #[serde(rename = "ref")]
+    /// Absent or empty: the entry is left out (the legacy module would write
+    /// `resource:<ns>/undefined`, a ref to nothing).
+    #[serde(rename = "ref", default, deserialize_with = "null_as_default")]
     pub ref_: String,
 }
 

@@ -1,105 +1,37 @@
-//! The cursor walk: one OpenChoreo list page per step, in an order that makes the
-//! cross-references work without holding the installation in memory:
+//! The cursor walk: one OpenChoreo list page per step, through the lists of
+//! [`crate::kinds::LISTS`] in their order, which makes the cross-references work without
+//! holding the installation in memory:
 //!
 //! ```text
-//! namespaces (all pages) -> for each namespace: projects -> workloads -> components
+//! namespaces (all pages) -> for each namespace: environments .. workflows,
+//!   projects -> workloads -> components -> the cluster-scoped lists
 //! ```
 //!
 //! Projects stage their owner, workloads stage their facts (APIs, dependencies) in the
-//! state database; components read them back one page at a time. The walk's position is
-//! a small `WalkCursor` persisted with every page's commit (pages commit in small groups).
+//! state database; components read them back one page at a time. Every other list's
+//! items become entities on their own (types also get a Template, some from one `/schema`
+//! request per item). The walk's position is a small [`WalkCursor`] persisted with every
+//! page's commit (pages commit in small groups).
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::client::{Client, Page};
+pub use crate::cursor::{segment, Phase, WalkCursor};
+use crate::kinds::{Role, Scope, TemplateRule, TemplateSource, Translate, CLUSTER_NAMESPACE};
 use crate::engine::status::ItemError;
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Component, Namespace, Project, Workload};
 use crate::store::{now_ms, PageCommit, StagedWorkload, Store};
 use crate::translate::{self, ComponentLinks, Entity, TranslateContext};
 
+/// `/schema` requests of one page in flight at once.
+const SCHEMA_REQUESTS_AT_ONCE: usize = 8;
+
 /// A list whose cursor keeps expiring is restarted this many times, then backs off.
 pub const MAX_LIST_RESTARTS: i64 = 5;
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Phase {
-    #[default]
-    Namespaces,
-    Projects,
-    Workloads,
-    Components,
-    Done,
-}
-
-impl Phase {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Namespaces => "namespaces",
-            Phase::Projects => "projects",
-            Phase::Workloads => "workloads",
-            Phase::Components => "components",
-            Phase::Done => "done",
-        }
-    }
-}
-
-/// Where the walk stands. Small and bounded whatever the installation's size.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WalkCursor {
-    pub phase: Phase,
-    /// 0-based position of the current namespace in the cycle's namespace order.
-    pub ns_index: i64,
-    /// Namespaces found so far (all of them once the namespaces phase is over).
-    pub ns_count: i64,
-    /// The current namespace's name, once looked up.
-    pub namespace: Option<String>,
-    /// The API cursor of the next page of the current list (`None`: its first page).
-    pub cursor: Option<String>,
-    /// Pages and items of the current list fetched so far.
-    pub list_pages: i64,
-    pub list_items: i64,
-    /// After a restart, the items the list had reached before: a burst does not stop
-    /// until it is past them, so a cursor that expires between bursts cannot stall it.
-    pub catch_up_to: Option<i64>,
-    pub list_restarts: i64,
-    /// Upper bound on pages per list, against servers that never stop paging.
-    #[serde(default)]
-    pub max_pages_per_list: Option<i64>,
-}
-
-impl WalkCursor {
-    /// Whether a burst may stop after reaching this position.
-    pub fn may_pause(&self) -> bool {
-        self.catch_up_to.is_none_or(|c| self.list_items > c)
-    }
-
-    pub(crate) fn next_list(&self, phase: Phase) -> WalkCursor {
-        WalkCursor {
-            phase,
-            ns_index: self.ns_index,
-            ns_count: self.ns_count,
-            namespace: self.namespace.clone(),
-            max_pages_per_list: self.max_pages_per_list,
-            ..Default::default()
-        }
-    }
-
-    pub(crate) fn next_namespace(&self) -> WalkCursor {
-        let mut next = self.next_list(Phase::Projects);
-        next.ns_index += 1;
-        next.namespace = None;
-        if next.ns_index >= next.ns_count {
-            next.phase = Phase::Done;
-        }
-        next
-    }
-}
 
 /// One page walked: what to hand to the catalog and what to commit afterwards.
 #[derive(Debug, Default)]
@@ -147,8 +79,9 @@ pub struct PreparedComponents {
     /// The workloads they consume from that are not among the page's, by component
     /// name (facts only).
     targets: HashMap<String, StagedWorkload>,
-    /// Owner annotations of the page's projects.
-    owners: HashMap<String, String>,
+    /// The page's projects that the namespace's projects list had, with their owner
+    /// annotations.
+    owners: HashMap<String, Option<String>>,
 }
 
 impl PreparedComponents {
@@ -193,13 +126,6 @@ impl PreparedComponents {
 pub struct PageRequest {
     pub path: String,
     pub cursor: Option<String>,
-}
-
-fn list_path(phase: Phase, namespace: &str) -> String {
-    match phase {
-        Phase::Namespaces => "/namespaces".to_string(),
-        phase => format!("/namespaces/{}/{}", segment(namespace), phase.as_str()),
-    }
 }
 
 impl Fetched {
@@ -249,21 +175,10 @@ impl WalkCursor {
             }
             Some(_) => None,
             None => {
-                let ns = self.namespace.as_deref()?;
-                let phase = match self.phase {
-                    Phase::Projects => Phase::Workloads,
-                    Phase::Workloads => Phase::Components,
-                    _ => return None,
-                };
-                Some((PageRequest { path: list_path(phase, ns), cursor: None }, self.next_list(phase)))
+                let next = self.following_list()?;
+                Some((next.request()?, next))
             }
         }
-    }
-
-    /// Whether the walk may pause after the page at this position (see
-    /// [`WalkCursor::may_pause`]), given its item count.
-    pub fn may_pause_after(&self, items: usize) -> bool {
-        self.catch_up_to.is_none_or(|c| self.list_items + items as i64 > c)
     }
 }
 
@@ -271,12 +186,7 @@ impl WalkCursor {
     /// The request for the page at this position, when it needs nothing from the state
     /// database (a new namespace's name is read from the staged order).
     pub fn request(&self) -> Option<PageRequest> {
-        match (self.phase, self.namespace.as_deref()) {
-            (Phase::Done, _) => None,
-            (Phase::Namespaces, _) => Some(PageRequest { path: list_path(Phase::Namespaces, ""), cursor: self.cursor.clone() }),
-            (phase, Some(ns)) => Some(PageRequest { path: list_path(phase, ns), cursor: self.cursor.clone() }),
-            (_, None) => None,
-        }
+        Some(PageRequest { path: self.list_path()?, cursor: self.cursor.clone() })
     }
 }
 
@@ -285,19 +195,6 @@ pub struct Walker<'a> {
     pub store: &'a Store,
     pub ctx: &'a TranslateContext,
     pub provider: &'a str,
-}
-
-/// Percent-encodes a path segment (names are Kubernetes names; this is a safety net).
-fn segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// An item parsed straight from its raw JSON; on failure, the error and the item's
@@ -316,7 +213,7 @@ impl Walker<'_> {
     /// are kept in the result and handled by `process`.
     pub async fn fetch(&self, cursor: &WalkCursor) -> Result<Fetched> {
         let mut cur = cursor.clone();
-        if cur.phase != Phase::Namespaces && cur.namespace.is_none() {
+        if cur.needs_namespace() {
             match self.store.cycle_namespace(self.provider, cur.ns_index).await? {
                 Some(name) => cur.namespace = Some(name),
                 // The staged order is gone (cleared by hand?): end the walk of this cycle
@@ -329,7 +226,7 @@ impl Walker<'_> {
                 }
             }
         }
-        let path = list_path(cur.phase, cur.namespace.as_deref().unwrap_or_default());
+        let path = cur.list_path().expect("a position being walked has a list");
         let page = self.client.list(&path, cur.cursor.as_deref()).await;
         Ok(Fetched { cur, path, page, translated: None })
     }
@@ -341,23 +238,8 @@ impl Walker<'_> {
         let page = match page {
             Ok(page) => page,
             Err(e) if e.code == ErrorCode::CursorExpired => return Ok(self.restart_list(cur, path, e)),
-            Err(e) if e.code == ErrorCode::NotFound && cur.phase != Phase::Namespaces => {
-                // Only the API's word that the namespace itself is gone counts: a 404 for
-                // one of its lists from something in the way must not remove its entities.
-                if self.client.namespace_exists(&segment(&ns)).await? {
-                    return Err(Error::new(
-                        ErrorCode::InvalidResponse,
-                        format!("{}; but namespace {ns} exists, so this 404 is not a deletion", e.message),
-                    ));
-                }
-                // The namespace went away since the namespaces phase: its entities are
-                // simply not seen this cycle.
-                tracing::info!(namespace = %ns, path = %path, "namespace no longer exists; skipping it");
-                let mut commit = PageCommit::default();
-                if cur.phase != Phase::Projects {
-                    commit.drop_namespace_staging = Some(ns);
-                }
-                return Ok(StepResult { next: cur.next_namespace(), commit, requests: 2, path, ..Default::default() });
+            Err(e) if e.code == ErrorCode::NotFound && cur.phase != Phase::NAMESPACES => {
+                return self.list_not_found(cur, path, e).await;
             }
             Err(e) => return Err(e),
         };
@@ -385,15 +267,19 @@ impl Walker<'_> {
             }
             None => {
                 let count = items.len();
-                match cur.phase {
-                    Phase::Namespaces => self.namespaces_page(&cur, items, &mut out),
-                    Phase::Projects => self.projects_page(&ns, items, &mut out),
-                    Phase::Workloads => self.workloads_page(&ns, items, &mut out),
-                    Phase::Components => {
+                let kind = cur.phase.list().expect("a position being walked has a list");
+                match kind.role {
+                    Role::Namespaces => self.namespaces_page(&cur, items, &mut out),
+                    Role::Projects => self.projects_page(&ns, items, &mut out),
+                    Role::Workloads => self.workloads_page(&ns, items, &mut out),
+                    Role::Components => {
                         let prepared = PreparedComponents::prepare(self.store, self.provider, &ns, items).await?;
                         self.components_page(&ns, prepared, &mut out)
                     }
-                    Phase::Done => unreachable!(),
+                    Role::Platform { kind, translate, template } => {
+                        let ns = (kind_scope(&cur) == Scope::Namespaced).then_some(ns.as_str());
+                        self.platform_page(&path, ns, kind, translate, template, items, &mut out).await
+                    }
                 }
                 count
             }
@@ -402,7 +288,7 @@ impl Walker<'_> {
             e.path = path.clone();
         }
         // Nothing of the namespace is staged before its first projects page.
-        if cur.phase == Phase::Projects && cur.cursor.is_none() && cur.list_restarts == 0 {
+        if cur.phase == Phase::PROJECTS && cur.cursor.is_none() && cur.list_restarts == 0 {
             out.commit.begins_namespace = Some(ns.clone());
         }
         out.commit.seen_refs.extend(out.entities.iter().map(|e| e.entity_ref().to_string()));
@@ -412,29 +298,128 @@ impl Walker<'_> {
                 cursor: Some(next),
                 list_pages: cur.list_pages + 1,
                 list_items: cur.list_items + count,
-                ns_count: cur.ns_count + if cur.phase == Phase::Namespaces { out.commit.namespaces.len() as i64 } else { 0 },
+                ns_count: cur.ns_count + if cur.phase == Phase::NAMESPACES { out.commit.namespaces.len() as i64 } else { 0 },
                 ..cur.clone()
             },
-            None => match cur.phase {
-                Phase::Namespaces => {
-                    let mut next = cur.next_list(Phase::Projects);
-                    next.ns_count += out.commit.namespaces.len() as i64;
-                    next.ns_index = 0;
-                    next.namespace = None;
-                    if next.ns_count == 0 {
-                        next.phase = Phase::Done;
-                    }
-                    next
-                }
-                Phase::Projects => cur.next_list(Phase::Workloads),
-                Phase::Workloads => cur.next_list(Phase::Components),
-                _ => {
+            None if cur.phase == Phase::NAMESPACES => cur.after_namespaces_list(cur.ns_count + out.commit.namespaces.len() as i64),
+            None => match cur.following_list() {
+                Some(next) => next,
+                None => {
                     out.commit.drop_namespace_staging = Some(ns);
                     cur.next_namespace()
                 }
             },
         };
         Ok(out)
+    }
+
+    /// A list answered 404. Only the API's word that the namespace itself is gone makes
+    /// that a deletion; a list the server does not have (an older OpenChoreo) is skipped
+    /// for the rest of the cycle; anything else fails the burst (and backs off): a 404
+    /// from something in the way must not remove entities.
+    async fn list_not_found(&self, cur: WalkCursor, path: String, e: Error) -> Result<StepResult> {
+        let platform = matches!(cur.phase.list().map(|k| k.role), Some(Role::Platform { .. }));
+        let mut requests = 1;
+        if kind_scope(&cur) == Scope::Namespaced {
+            let ns = cur.namespace.clone().unwrap_or_default();
+            requests += 1;
+            if !self.client.namespace_exists(&segment(&ns)).await? {
+                // The namespace went away since the namespaces phase (a server that
+                // answers 404 for its lists): its entities are simply not seen this cycle.
+                tracing::info!(namespace = %ns, path = %path, "namespace no longer exists; skipping it");
+                let mut commit = PageCommit::default();
+                if matches!(cur.phase, Phase::WORKLOADS | Phase::COMPONENTS) {
+                    commit.drop_namespace_staging = Some(ns);
+                }
+                return Ok(StepResult { next: cur.next_namespace(), commit, requests, path, ..Default::default() });
+            }
+            if !platform {
+                return Err(Error::new(
+                    ErrorCode::InvalidResponse,
+                    format!("{}; but namespace {ns} exists, so this 404 is not a deletion", e.message),
+                ));
+            }
+        }
+        if !platform {
+            return Err(e);
+        }
+        let list = cur.phase.as_str();
+        tracing::warn!(list, path = %path, "the server does not serve this list (404); skipping it this cycle and keeping its entities");
+        let mut here = cur;
+        here.unserved.push(list.to_string());
+        // Platform lists are never a namespace's last: a following list always exists.
+        let next = here.following_list().unwrap_or_else(|| here.next_namespace());
+        Ok(StepResult { next, requests, path, ..Default::default() })
+    }
+
+    /// A platform list's page: one entity per item and, for types, their Templates (the
+    /// `/schema` requests of a page go out a few at a time).
+    #[allow(clippy::too_many_arguments)]
+    async fn platform_page(
+        &self,
+        path: &str,
+        ns: Option<&str>,
+        kind: &'static str,
+        translate: Translate,
+        template: Option<TemplateRule>,
+        items: Vec<Box<RawValue>>,
+        out: &mut StepResult,
+    ) {
+        let ref_ns = ns.unwrap_or(CLUSTER_NAMESPACE);
+        let mut want_schema = Vec::new();
+        for raw in items {
+            let item: Value = match serde_json::from_str(raw.get()) {
+                Ok(item) => item,
+                Err(e) => {
+                    item_error(out, None, format!("invalid {kind}: {e}"));
+                    continue;
+                }
+            };
+            let Some(name) = item["metadata"]["name"].as_str().filter(|n| !n.is_empty()).map(String::from) else {
+                item_error(out, None, format!("invalid {kind}: metadata.name is missing"));
+                continue;
+            };
+            match translate(self.ctx, ns, &item) {
+                Ok(entity) => out.entities.push(entity),
+                Err(msg) => keep(out, kind, ref_ns, Some(name.clone()), msg),
+            }
+            let Some(rule) = template else { continue };
+            let made = match rule.source {
+                TemplateSource::Inline(make) => make(self.ctx, ns, &item),
+                TemplateSource::Schema { custom: Some(custom), .. } if (custom.applies)(&item) => (custom.make)(self.ctx, ns, &item),
+                TemplateSource::Schema { .. } => {
+                    want_schema.push((name, item));
+                    continue;
+                }
+            };
+            template_made(out, ref_ns, rule, &name, made);
+        }
+        let Some(rule @ TemplateRule { source: TemplateSource::Schema { make, .. }, .. }) = template else { return };
+        for chunk in want_schema.chunks(SCHEMA_REQUESTS_AT_ONCE) {
+            let requests: Vec<_> = chunk
+                .iter()
+                .map(|(name, _)| {
+                    let client = self.client.clone();
+                    let schema_path = format!("{path}/{}/schema", segment(name));
+                    tokio::spawn(async move { client.get_json(&schema_path).await })
+                })
+                .collect();
+            for ((name, item), request) in chunk.iter().zip(requests) {
+                let answer = request.await.unwrap_or_else(|e| Err(Error::new(ErrorCode::Transient, format!("the /schema request failed: {e}"))));
+                match answer {
+                    Ok((schema, n)) => {
+                        out.requests += n;
+                        template_made(out, ref_ns, rule, name, make(self.ctx, ns, item, &schema));
+                    }
+                    // The type went away since its page was read: so does its Template.
+                    Err(e) if e.code == ErrorCode::NotFound => out.requests += 1,
+                    Err(e) => {
+                        out.requests += 1;
+                        template_made(out, ref_ns, rule, name, Err(format!("its Template needs {path}/{name}/schema: {}", e.message)));
+                    }
+                }
+            }
+        }
     }
 
     /// A workloads page's items translated as [`Walker::process`] would: for the
@@ -465,7 +450,7 @@ impl Walker<'_> {
             list_restarts: restarts,
             ..cur.clone()
         };
-        if cur.phase == Phase::Namespaces {
+        if cur.phase == Phase::NAMESPACES {
             // The namespace order is staged again from the first page.
             next.ns_count = 0;
         }
@@ -583,7 +568,17 @@ impl Walker<'_> {
                 })
                 .map(|t| translate::api_name(&t.project, &t.component, &t.endpoint))
                 .collect();
-            let project_owner = owners.get(&c.spec.owner.project_name).map(String::as_str);
+            // The legacy module finds components through their project's listing: one
+            // whose project is not listed is not emitted (nor are its APIs).
+            let Some(project_owner) = owners.get(&c.spec.owner.project_name) else {
+                item_error(
+                    out,
+                    Some(c.metadata.name.clone()),
+                    format!("its project {:?} is not in namespace {ns}'s projects list; not emitted", c.spec.owner.project_name),
+                );
+                continue;
+            };
+            let project_owner = project_owner.as_deref();
             let links = ComponentLinks { workload, consumes_apis, project_owner: project_owner.map(String::from) };
             // The APIs take the component's resolved owner, as the legacy provider does.
             let owner = match translate::component_to_entity(self.ctx, c, &links) {
@@ -615,6 +610,19 @@ fn raw_api_refs(ns: &str, item: &Value) -> Vec<String> {
         .flat_map(|endpoints| endpoints.keys())
         .map(|endpoint| format!("api:{ns}/{}", translate::api_name(project, component, endpoint)).to_lowercase())
         .collect()
+}
+
+/// A type's Template, or why it could not be made (an earlier copy then stays).
+fn template_made(out: &mut StepResult, ref_ns: &str, rule: TemplateRule, type_name: &str, made: std::result::Result<Entity, String>) {
+    match made {
+        Ok(entity) => out.entities.push(entity),
+        Err(msg) => keep(out, "template", ref_ns, Some(format!("{}{type_name}", rule.name_prefix)), msg),
+    }
+}
+
+/// The scope of the list at `cur`.
+fn kind_scope(cur: &WalkCursor) -> Scope {
+    cur.phase.list().map_or(Scope::Cluster, |k| k.scope)
 }
 
 /// Records an item that could not become an entity. When its ref is known it still

@@ -36,7 +36,7 @@ async fn cursors_that_expire_between_bursts_restart_only_their_list() {
     assert!(status.progress.cursor_restarts > 0);
     // Only the affected lists were re-read: never the whole cycle again. Each restart
     // costs the failed request, its retry, and the pages of that one list up to where it was.
-    let minimum = h.summary().min_list_calls(5);
+    let minimum = min_requests(&h, 5);
     let restarts = status.progress.cursor_restarts as u64;
     let longest_list_pages = 3; // 12 components / 5 per page
     assert!(h.stats().requests <= minimum + restarts * (2 + longest_list_pages), "{} requests", h.stats().requests);
@@ -155,7 +155,7 @@ async fn a_failing_api_backs_off_then_resumes_from_the_last_committed_page() {
     h.reset_stats();
     run_cycle(&engine, &sink).await;
     assert_eq!(sink.refs(), expected_refs(&h));
-    let pages_left = h.summary().min_list_calls(5) - before.progress.pages as u64;
+    let pages_left = min_requests(&h, 5) - before.progress.pages as u64;
     assert_eq!(h.stats().requests, pages_left, "it resumed where it stopped");
 }
 
@@ -382,7 +382,7 @@ async fn reset_forgets_the_cycle_and_cancel_abandons_it_without_removals() {
     h.reset_stats();
     run_cycle(&engine, &sink).await;
     assert_eq!(engine.status().await.unwrap().cycle, 2);
-    assert_eq!(h.stats().requests, h.summary().min_list_calls(5), "the new cycle starts from the beginning");
+    assert_eq!(h.stats().requests, min_requests(&h, 5), "the new cycle starts from the beginning");
 
     engine.refresh().await.unwrap();
     engine.tick(&sink).await.unwrap();

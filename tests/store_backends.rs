@@ -8,7 +8,7 @@ use common::db::{database_urls, postgres_available, unique_provider};
 use common::pgtemp::TempDatabase;
 use openchoreo_incremental::store::{PageCommit, ProviderRow, StagedWorkload, Store};
 use openchoreo_incremental::translate::{ApiTemplate, WorkloadFacts};
-use openchoreo_incremental::walk::{Phase, WalkCursor};
+use openchoreo_incremental::cursor::{Phase, WalkCursor};
 
 #[tokio::test]
 async fn migrations_are_idempotent_and_concurrent_opens_are_safe() {
@@ -298,7 +298,7 @@ async fn staged_rows_are_held_in_memory_only_while_they_match_the_walk() {
         };
         let at = |ns: &str, n: i64| {
             Some(WalkCursor {
-                phase: Phase::Workloads,
+                phase: Phase::WORKLOADS,
                 namespace: Some(ns.into()),
                 ns_count: 5,
                 cursor: Some(format!("page-{n}")),
@@ -328,7 +328,7 @@ async fn staged_rows_are_held_in_memory_only_while_they_match_the_walk() {
         let read = a.staged_workloads(&name, "ns", &["c1".into()], true).await.unwrap();
         assert_eq!(read["c1"].apis, page.workloads[0].apis, "{url}: from memory");
         let owners = a.staged_project_owners(&name, "ns", &["p".into()]).await.unwrap();
-        assert_eq!(owners.get("p").map(String::as_str), Some("group:default/team"), "{url}");
+        assert_eq!(owners.get("p").and_then(|o| o.as_deref()), Some("group:default/team"), "{url}");
 
         // Another process takes over: the workloads it finds held elsewhere are lost to
         // it, so its walk goes back to the namespace's workloads list; what it stages then
@@ -337,7 +337,7 @@ async fn staged_rows_are_held_in_memory_only_while_they_match_the_walk() {
         assert!(b.staging_lost(&theirs), "{url}: held by another store");
         b.rewind_lost_staging(&mut theirs, ("me", TTL)).await.unwrap();
         let rewound = theirs.walk.clone().unwrap();
-        assert_eq!((rewound.phase, rewound.cursor.as_deref(), rewound.list_pages), (Phase::Workloads, None, 0), "{url}");
+        assert_eq!((rewound.phase, rewound.cursor.as_deref(), rewound.list_pages), (Phase::WORKLOADS, None, 0), "{url}");
         assert_eq!(rewound.namespace.as_deref(), Some("ns"), "{url}");
         assert_eq!(holder(&b).await, None, "{url}");
         theirs.walk = at("ns", 2);

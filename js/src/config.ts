@@ -27,6 +27,8 @@ export interface OpenChoreoIncrementalOptions {
   backoff: number[];
   rejectRemovalsAbovePercentage?: number;
   rejectEmptySourceCollections: boolean;
+  /** Domains take their namespace's `backstage.io/owner` (the legacy module never does). */
+  domainOwnerFromAnnotation: boolean;
   /** Seconds. */
   requestTimeout?: number;
   /** `openchoreo.incremental.database.url`, when set. */
@@ -40,6 +42,7 @@ export const DEFAULTS = {
   chunkSize: 50,
   backoff: [60, 300, 1800, 10800],
   rejectEmptySourceCollections: true,
+  domainOwnerFromAnnotation: false,
 } as const;
 
 function invalid(key: string, value: unknown, allowed: string): Error {
@@ -133,6 +136,8 @@ export function readOpenChoreoIncrementalConfig(
   }
   const rejectEmptySourceCollections =
     config.getOptionalBoolean(`${p}.rejectEmptySourceCollections`) ?? DEFAULTS.rejectEmptySourceCollections;
+  const domainOwnerFromAnnotation =
+    config.getOptionalBoolean(`${p}.domainOwnerFromAnnotation`) ?? DEFAULTS.domainOwnerFromAnnotation;
 
   const databaseUrl = config.getOptionalString(`${p}.database.url`) || undefined;
 
@@ -148,6 +153,7 @@ export function readOpenChoreoIncrementalConfig(
     backoff,
     rejectRemovalsAbovePercentage,
     rejectEmptySourceCollections,
+    domainOwnerFromAnnotation,
     requestTimeout,
     databaseUrl,
   };
@@ -168,6 +174,7 @@ export function toEngineOptions(options: OpenChoreoIncrementalOptions, databaseU
     backoffSeconds: options.backoff,
     rejectRemovalsAbovePercentage: options.rejectRemovalsAbovePercentage,
     rejectEmptySourceCollections: options.rejectEmptySourceCollections,
+    domainOwnerFromAnnotation: options.domainOwnerFromAnnotation,
     requestTimeoutSeconds: options.requestTimeout,
   };
 }

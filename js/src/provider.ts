@@ -1,8 +1,9 @@
-import type { LoggerService, SchedulerService } from '@backstage/backend-plugin-api';
+import type { LoggerService, SchedulerService, UrlReaderService } from '@backstage/backend-plugin-api';
 import type { EntityProvider, EntityProviderConnection } from '@backstage/plugin-catalog-node';
 import { IngestionEngine, errorCode, errorMessage, type ProviderStatus, type TickReport } from './native';
 import { IngestionMetrics } from './metrics';
 import type { LegacyAdoption } from './adoption';
+import { completeCustomTemplates } from './customTemplates';
 
 export interface OpenChoreoIncrementalEntityProviderOptions {
   engine: IngestionEngine;
@@ -18,6 +19,12 @@ export interface OpenChoreoIncrementalEntityProviderOptions {
    * (see `LegacyAdoption`); none when omitted.
    */
   adoption?: LegacyAdoption;
+  /**
+   * Reads the custom scaffolder templates that component types name by URL (with the
+   * app's integrations and credentials); without one they are left out, as the legacy
+   * module leaves them out.
+   */
+  urlReader?: UrlReaderService;
 }
 
 /** The outcome of a manual refresh. */
@@ -40,6 +47,7 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
   private readonly burstInterval: number;
   private readonly metrics?: IngestionMetrics;
   private readonly adoption?: LegacyAdoption;
+  private readonly urlReader?: UrlReaderService;
   private connection?: EntityProviderConnection;
   private inFlight?: Promise<unknown>;
   private stopping = false;
@@ -53,6 +61,7 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
     this.burstInterval = options.burstInterval;
     this.metrics = options.metrics;
     this.adoption = options.adoption;
+    this.urlReader = options.urlReader;
   }
 
   getProviderName(): string {
@@ -95,7 +104,7 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
       if (!proceed || this.stopping) return undefined;
     }
     const run = this.engine.tick(async json => {
-      await connection.applyMutation(JSON.parse(json));
+      await connection.applyMutation(await completeCustomTemplates(JSON.parse(json), this.urlReader, this.logger));
     });
     this.inFlight = run.catch(() => undefined);
     try {

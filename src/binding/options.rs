@@ -36,6 +36,8 @@ pub struct EngineOptions {
     pub reject_removals_above_percentage: Option<f64>,
     /// Refuse a cycle's removals when the cycle saw no entity at all (default true).
     pub reject_empty_source_collections: Option<bool>,
+    /// A Domain's owner follows its namespace's `backstage.io/owner` (default false).
+    pub domain_owner_from_annotation: Option<bool>,
     pub request_timeout_seconds: Option<f64>,
 }
 
@@ -91,6 +93,9 @@ impl EngineOptions {
         }
         if let Some(v) = self.reject_empty_source_collections {
             c.reject_empty_source_collections = v;
+        }
+        if let Some(v) = self.domain_owner_from_annotation {
+            c.domain_owner_from_annotation = v;
         }
         if let Some(v) = self.request_timeout_seconds {
             let d = duration("openchoreo.incremental.requestTimeout", "seconds", v, 1.0)?;

@@ -57,7 +57,8 @@ pub struct ProviderStatus {
 
 #[napi(object, use_nullable = true)]
 pub struct CycleProgress {
-    /// `namespaces` | `projects` | `workloads` | `components` | `done`
+    /// The list being walked (`namespaces`, `environments`, ..., `components`,
+    /// `clustercomponenttypes`, ...) or `done`
     pub phase: String,
     /// 1-based index of the namespace being walked, 0 during the namespaces phase.
     pub namespace_index: i64,
@@ -76,6 +77,9 @@ pub struct CycleProgress {
     pub item_errors: i64,
     /// Bursts spent on this cycle so far.
     pub bursts: i64,
+    /// Lists the server does not serve (404 although the namespace exists: an older
+    /// OpenChoreo): skipped for the rest of the cycle; their entities are kept.
+    pub unserved_lists: Vec<String>,
 }
 
 /// An OpenChoreo item that could not become an entity (it is kept out; the rest goes on).
@@ -168,6 +172,7 @@ impl From<core::CycleProgress> for CycleProgress {
             burst_millis,
             item_errors,
             bursts,
+            unserved_lists,
         } = p;
         CycleProgress {
             phase,
@@ -183,6 +188,7 @@ impl From<core::CycleProgress> for CycleProgress {
             burst_millis,
             item_errors,
             bursts,
+            unserved_lists,
         }
     }
 }

@@ -17,7 +17,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::store::{now_ms, PageCommit, ProviderRow, Store};
 use crate::client::{Client, Page};
 use crate::translate::TranslateContext;
-use crate::walk::{Fetched, PageHead, PageRequest, Phase, PreparedComponents, Translated, WalkCursor, Walker};
+use crate::cursor::{Phase, WalkCursor};
+use crate::walk::{Fetched, PageHead, PageRequest, PreparedComponents, Translated, Walker};
 
 /// Refs removed per mutation at the end of a cycle.
 const REMOVAL_CHUNK: i64 = 500;
@@ -76,7 +77,7 @@ struct Chain {
 impl Chain {
     /// The chain for reading the page at `position` (a components page is prepared too).
     fn for_position(&self, position: &WalkCursor) -> Chain {
-        let prepare = (position.phase == Phase::Components).then(|| Prepare {
+        let prepare = (position.phase == Phase::COMPONENTS).then(|| Prepare {
             namespace: position.namespace.clone().unwrap_or_default(),
             ns_index: position.ns_index,
             staged: self.staged.clone(),
@@ -92,15 +93,19 @@ impl Chain {
         if let Some(next) = position.position_after(path, head) {
             return Some(next);
         }
-        if position.phase != Phase::Components || head.next_cursor.is_some() {
+        // Only a namespace's last list hands over to what follows it; the namespaces list
+        // and the end of the walk are the burst's to decide.
+        if head.next_cursor.is_some() || !position.phase.is_namespaced() || position.following_list().is_some() {
             return None;
         }
         let mut next = position.next_namespace();
-        if next.phase == Phase::Done {
+        if next.phase == Phase::DONE {
             return None;
         }
-        // A failed look-up is the burst's to report, when it gets there.
-        next.namespace = Some(self.store.cycle_namespace(&self.provider, next.ns_index).await.ok()??);
+        if next.needs_namespace() {
+            // A failed look-up is the burst's to report, when it gets there.
+            next.namespace = Some(self.store.cycle_namespace(&self.provider, next.ns_index).await.ok()??);
+        }
         Some((next.request()?, next))
     }
 }
@@ -159,7 +164,7 @@ impl ReadAhead {
                         Err(e) => (Err(e), None),
                     }
                 }
-                (Ok(mut page), None) if position.phase == Phase::Workloads && position.namespace.is_some() => {
+                (Ok(mut page), None) if position.phase == Phase::WORKLOADS && position.namespace.is_some() => {
                     let items = std::mem::take(&mut page.items);
                     let ns = position.namespace.as_deref().unwrap_or_default();
                     (Ok(page), Some(walker.translate_workloads(ns, items)))
@@ -176,9 +181,9 @@ impl ReadAhead {
         match walk.request() {
             Some(request) => request == self.request,
             None => {
-                walk.phase == Phase::Projects
+                walk.needs_namespace()
                     && walk.cursor.is_none()
-                    && self.position.phase == Phase::Projects
+                    && self.position.phase == walk.phase
                     && self.position.cursor.is_none()
                     && self.position.ns_index == walk.ns_index
                     && self.position.namespace.is_some()
@@ -291,7 +296,7 @@ impl<'e> Burst<'e> {
         if self.row.walk.is_none() {
             self.row.cycle += 1;
             self.row.walk = Some(WalkCursor { max_pages_per_list: Some(config.max_pages_per_list), ..Default::default() });
-            self.row.progress = CycleProgress { phase: Phase::Namespaces.as_str().into(), started_at: now, ..Default::default() };
+            self.row.progress = CycleProgress { phase: Phase::NAMESPACES.as_str().into(), started_at: now, ..Default::default() };
             self.millis_before = 0;
             self.row.status = action::BURSTING.into();
             self.row.status_since = now;
@@ -346,14 +351,14 @@ impl<'e> Burst<'e> {
                 return Ok(self.report);
             }
             let walk = self.row.walk.clone().expect("a cycle is in progress");
-            if walk.phase == Phase::Done {
+            if walk.phase == Phase::DONE {
                 if let Err(e) = self.commit_all().await {
                     return self.fail(e).await;
                 }
                 return self.finish_cycle(sink).await;
             }
             // A components page reads what the projects and workloads pages staged.
-            if walk.phase == Phase::Components {
+            if walk.phase == Phase::COMPONENTS {
                 if self.open.as_ref().is_some_and(|g| g.commit.stages()) {
                     if let Err(e) = self.flush().await {
                         return self.fail(e).await;
@@ -457,7 +462,7 @@ impl<'e> Burst<'e> {
                     return self.fail(e).await;
                 }
             }
-            let done = next.phase == Phase::Done;
+            let done = next.phase == Phase::DONE;
             if !done && may_pause && Instant::now() >= deadline {
                 // A page already requested is processed even past the deadline: dropping
                 // it would cost a request. (One for another position, where the page did
@@ -602,6 +607,15 @@ impl<'e> Burst<'e> {
         let name = self.row.name.clone();
         let cycle = self.row.cycle;
         store.settle_cycle(&name, cycle, self.lease()).await?;
+        // Kinds whose lists the server did not serve were not seen, not deleted.
+        let unserved = self.row.walk.as_ref().map(|w| w.unserved.clone()).unwrap_or_default();
+        let kept_kinds: Vec<String> = unserved
+            .iter()
+            .filter_map(|list| crate::kinds::by_name(list))
+            .flat_map(|i| crate::kinds::LISTS[i].entity_kinds())
+            .collect();
+        store.keep_stale_kinds(&name, &kept_kinds).await?;
+        self.row.progress.unserved_lists = unserved;
         let stale = store.count_stale(&name).await?;
         let owned = store.count_owned(&name).await?;
         // Every ref the cycle saw is owned now; the owned refs it did not see are stale.

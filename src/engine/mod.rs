@@ -142,7 +142,11 @@ impl Engine {
         config.validate()?;
         let client = Client::new(&config)?;
         let store = Store::open(&config.database_url).await?;
-        let ctx = TranslateContext { location_key: config.location_key(), default_owner: config.default_owner.clone() };
+        let ctx = TranslateContext {
+            location_key: config.location_key(),
+            default_owner: config.default_owner.clone(),
+            domain_owner_from_annotation: config.domain_owner_from_annotation,
+        };
         let lease_owner = format!("{}-{}-{:x}", config.provider_name, std::process::id(), now_ms());
         tracing::info!(
             provider = %config.provider_name,
@@ -216,7 +220,7 @@ impl Engine {
         let item_errors = self.store.item_errors(name, 100).await?;
         let owned = self.store.count_owned(name).await?;
         let next_action = match &row.walk {
-            Some(w) if w.phase != crate::walk::Phase::Done || row.status == action::BACKING_OFF => "burst",
+            Some(w) if w.phase != crate::cursor::Phase::DONE || row.status == action::BACKING_OFF => "burst",
             Some(_) => "finish cycle",
             None => "start cycle",
         };
@@ -224,8 +228,9 @@ impl Engine {
         if let Some(w) = &row.walk {
             progress.phase = w.phase.as_str().to_string();
             progress.namespace_count = w.ns_count;
-            progress.namespace_index = if w.phase == crate::walk::Phase::Namespaces { 0 } else { (w.ns_index + 1).min(w.ns_count) };
+            progress.namespace_index = if w.phase == crate::cursor::Phase::NAMESPACES { 0 } else { (w.ns_index + 1).min(w.ns_count) };
             progress.current_namespace = w.namespace.clone();
+            progress.unserved_lists = w.unserved.clone();
         }
         Ok(ProviderStatus {
             provider: name.clone(),

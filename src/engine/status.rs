@@ -32,7 +32,8 @@ pub struct ProviderStatus {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct CycleProgress {
-    /// `namespaces` | `projects` | `workloads` | `components` | `done`
+    /// The list being walked (`namespaces`, `environments`, ..., `components`,
+    /// `clustercomponenttypes`, ...) or `done`
     pub phase: String,
     /// 1-based index of the namespace being walked, 0 during the namespaces phase.
     pub namespace_index: i64,
@@ -50,6 +51,10 @@ pub struct CycleProgress {
     /// Items of this cycle that could not become entities.
     pub item_errors: i64,
     pub bursts: i64,
+    /// Lists the server does not serve (404 although the namespace exists: an older
+    /// OpenChoreo): skipped for the rest of the cycle; their entities are kept.
+    #[serde(default)]
+    pub unserved_lists: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -17,7 +17,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 use crate::engine::status::{CompletedCycle, CycleProgress, ItemError, RejectedRemoval};
 use crate::error::{Error, ErrorCode, Result};
 use crate::translate::{ApiTemplate, WorkloadFacts};
-use crate::walk::{Phase, WalkCursor};
+use crate::cursor::{Phase, WalkCursor};
 
 pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -431,8 +431,8 @@ impl Store {
         self.cache.forget(&row.name);
         let mut namespace = None;
         if let Some(walk) = &mut row.walk {
-            if matches!(walk.phase, Phase::Workloads | Phase::Components) {
-                *walk = walk.next_list(Phase::Workloads);
+            if matches!(walk.phase, Phase::WORKLOADS | Phase::COMPONENTS) {
+                *walk = walk.next_list(Phase::WORKLOADS);
                 namespace = walk.namespace.clone();
             }
         }
@@ -684,13 +684,14 @@ impl Store {
         Ok(out)
     }
 
-    /// Staged owner annotations of a namespace's projects (`None` values are left out).
+    /// The staged projects among `projects` (those the namespace's projects list had),
+    /// with their owner annotations.
     pub async fn staged_project_owners(
         &self,
         provider: &str,
         namespace: &str,
         projects: &[String],
-    ) -> Result<HashMap<String, String>> {
+    ) -> Result<HashMap<String, Option<String>>> {
         if let Some(found) = self.cache.owners(provider, namespace, projects) {
             return Ok(found);
         }
@@ -702,7 +703,7 @@ impl Store {
             let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 3)).collect();
             let sql = format!(
                 "SELECT project, owner FROM oc_ingest_stage_projects WHERE provider = {} AND namespace = {} \
-                 AND owner IS NOT NULL AND project IN ({})",
+                 AND project IN ({})",
                 param(self.postgres, 1),
                 param(self.postgres, 2),
                 placeholders.join(",")
@@ -756,6 +757,20 @@ impl Store {
             .await
             .map_err(|e| Error::db("listing stale entity refs", e))?;
         tx.commit().await.map_err(|e| Error::db("settling the cycle's entity refs", e))
+    }
+
+    /// Takes refs of these kinds (lower-case, as in refs) off the settled cycle's stale
+    /// list: kinds whose lists the server did not serve this cycle are kept, not removed.
+    pub async fn keep_stale_kinds(&self, provider: &str, kinds: &[String]) -> Result<()> {
+        for kind in kinds {
+            sqlx::query("DELETE FROM oc_ingest_stale WHERE provider = $1 AND entity_ref LIKE $2")
+                .bind(provider)
+                .bind(format!("{kind}:%"))
+                .execute(&self.pool)
+                .await
+                .map_err(|e| Error::db("keeping the entities of unserved kinds", e))?;
+        }
+        Ok(())
     }
 
     /// Owned refs the settled cycle did not see.

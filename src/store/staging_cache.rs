@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{PageCommit, ProviderRow, StagedRow, StagedWorkload, STAGED_COLUMNS};
-use crate::walk::WalkCursor;
+use crate::cursor::WalkCursor;
 
 /// Staged bytes kept per provider, at most. A namespace of 5,000 components, each with one
 /// API of a small schema, stages about 4 MB.
@@ -224,10 +224,15 @@ impl StagingCache {
 
     /// Like [`super::Store::staged_project_owners`], when the copy can answer for
     /// `namespace`.
-    pub(super) fn owners(&self, provider: &str, namespace: &str, projects: &[String]) -> Option<HashMap<String, String>> {
+    pub(super) fn owners(
+        &self,
+        provider: &str,
+        namespace: &str,
+        projects: &[String],
+    ) -> Option<HashMap<String, Option<String>>> {
         let all = self.by_provider.lock().unwrap_or_else(|e| e.into_inner());
         let cache = all.get(provider).filter(|c| c.name == namespace && !c.overflowed)?;
-        let found = projects.iter().filter_map(|p| Some((p.clone(), cache.owners.get(p)?.clone()?)));
+        let found = projects.iter().filter_map(|p| Some((p.clone(), cache.owners.get(p)?.clone())));
         Some(found.collect())
     }
 }

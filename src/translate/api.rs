@@ -110,13 +110,21 @@ pub fn facts_from(namespace: &str, w: &Workload, api_endpoints: Vec<String>) -> 
     let consumes = w
         .connections()
         .iter()
+        .filter(|c| !c.component.is_empty() && !c.name.is_empty())
         .map(|c| EndpointTarget {
-            project: c.project.as_deref().filter(|p| !p.is_empty()).unwrap_or(project).to_string(),
+            // `??`, as the legacy module defaults it: an empty project stays empty (and
+            // then matches no endpoint).
+            project: c.project.as_deref().unwrap_or(project).to_string(),
             component: c.component.clone(),
             endpoint: c.name.clone(),
         })
         .collect();
-    let depends_on = w.resource_dependencies().iter().map(|r| format!("resource:{namespace}/{}", r.ref_)).collect();
+    let depends_on = w
+        .resource_dependencies()
+        .iter()
+        .filter(|r| !r.ref_.is_empty())
+        .map(|r| format!("resource:{namespace}/{}", r.ref_))
+        .collect();
     WorkloadFacts {
         project: project.to_string(),
         component: w.component_name().to_string(),

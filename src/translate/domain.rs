@@ -25,7 +25,7 @@ pub fn namespace_to_domain(ctx: &TranslateContext, ns: &Namespace) -> Result<Ent
         description: Some(Cow::Borrowed(ns.description().unwrap_or(name))),
         tags: vec!["openchoreo".into(), "namespace".into(), "domain".into()],
         annotations,
-        spec: vec![("owner", resolve_owner([ns.owner_annotation()], ctx).into())],
+        spec: vec![("owner", resolve_owner([ns.owner_annotation().filter(|_| ctx.domain_owner_from_annotation)], ctx).into())],
     };
     checked(&doc, &format!("namespace {name:?} to a Domain"))?;
     Ok(Entity::from_doc(&doc))

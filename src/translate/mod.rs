@@ -39,6 +39,9 @@ pub struct TranslateContext {
     pub location_key: String,
     /// Full owner ref, e.g. `group:default/openchoreo-users`.
     pub default_owner: String,
+    /// Domains take their namespace's `backstage.io/owner` (the legacy module never
+    /// does: off by default).
+    pub domain_owner_from_annotation: bool,
 }
 
 /// An endpoint of another component, as named in `workload.spec.dependencies.endpoints`.

@@ -26,6 +26,7 @@ fn ctx() -> TranslateContext {
     TranslateContext {
         location_key: "provider:OpenChoreoEntityProvider".into(),
         default_owner: "group:default/openchoreo-users".into(),
+        domain_owner_from_annotation: false,
     }
 }
 
@@ -67,9 +68,11 @@ fn sample_workload() -> Workload {
                 "endpoints": [
                     {"component": "inventory", "name": "graphql", "visibility": "project"},
                     {"project": "", "component": "inventory", "name": "metrics", "visibility": "project"},
-                    {"project": "billing", "component": "ledger", "name": "api", "visibility": "namespace"}
+                    {"project": "billing", "component": "ledger", "name": "api", "visibility": "namespace"},
+                    {"project": "billing", "component": "ledger", "visibility": "namespace"},
+                    {"project": "billing", "name": "api", "visibility": "namespace"}
                 ],
-                "resources": [{"ref": "orders-db"}, {"ref": "cache"}]
+                "resources": [{"ref": "orders-db"}, {}, {"ref": "cache"}]
             }
         }
     }))
@@ -189,8 +192,8 @@ fn facts_from_workload() {
     let t = |p: &str, c: &str, e: &str| EndpointTarget { project: p.into(), component: c.into(), endpoint: e.into() };
     assert_eq!(
         facts.consumes,
-        [t("shop", "inventory", "graphql"), t("shop", "inventory", "metrics"), t("billing", "ledger", "api")],
-        "absent and empty projects default to the workload's own"
+        [t("shop", "inventory", "graphql"), t("", "inventory", "metrics"), t("billing", "ledger", "api")],
+        "an absent project defaults to the workload's own, an empty one stays (`??`), entries without a target are left out"
     );
     assert_eq!(facts.depends_on, ["resource:acme/orders-db", "resource:acme/cache"]);
 }
@@ -222,7 +225,10 @@ fn owner_fallback_order() {
     let ns = namespace(
         json!({"metadata": {"name": "acme", "annotations": {"backstage.io/owner": "group:default/platform"}}}),
     );
-    assert_eq!(namespace_to_domain(&ctx(), &ns).unwrap()["spec"]["owner"], "group:default/platform");
+    // The legacy module never reads a namespace's owner annotation; an option opts in.
+    assert_eq!(namespace_to_domain(&ctx(), &ns).unwrap()["spec"]["owner"], "group:default/openchoreo-users");
+    let opted_in = TranslateContext { domain_owner_from_annotation: true, ..ctx() };
+    assert_eq!(namespace_to_domain(&opted_in, &ns).unwrap()["spec"]["owner"], "group:default/platform");
 }
 
 #[test]

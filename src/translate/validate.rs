@@ -124,8 +124,10 @@ pub fn validate_doc(doc: &Doc) -> Result<(), String> {
             return Err(invalid("metadata.namespace", ns, NAMESPACE_RULE));
         }
     }
-    if doc.title.trim().is_empty() {
-        return Err(format!("metadata.title {:?} must not be empty", doc.title));
+    // Backstage's schema asks for a non-empty string: a title of only whitespace passes
+    // (and the legacy module emits one for a display name of only whitespace).
+    if doc.title.is_empty() {
+        return Err("metadata.title must not be empty".to_string());
     }
     for (i, tag) in doc.tags.iter().enumerate() {
         if !is_valid_tag(tag) {
@@ -249,8 +251,11 @@ mod tests {
         assert!(validate_doc(&e).unwrap_err().contains("metadata.tags[1] \"Bad_Tag\""));
 
         let mut e = entity();
-        e.title = " ".into();
+        e.title = "".into();
         assert!(validate_doc(&e).unwrap_err().contains("metadata.title"));
+        // Backstage accepts a title of only whitespace; so does the legacy module.
+        e.title = " ".into();
+        assert_eq!(validate_doc(&e), Ok(()));
 
         let mut e = entity();
         e.spec[2].1 = "".into();

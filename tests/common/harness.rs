@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use openchoreo_incremental::kinds::{Role, Scope, TemplateRule, TemplateSource, CLUSTER_NAMESPACE, LISTS};
 use mock_openchoreo::{Kind, MockHandle, MockOptions, MockServer};
 use openchoreo_incremental::engine::{Engine, Mutation, Sink, TickReport};
 use openchoreo_incremental::translate::entity_ref;
@@ -117,13 +118,23 @@ pub fn expected_refs(mock: &MockHandle) -> BTreeSet<String> {
         for p in mock.list_names(Kind::Project, &ns).unwrap() {
             refs.insert(format!("system:{ns}/{p}"));
         }
+        // Only components whose project is listed are emitted (and their APIs), as the
+        // legacy module finds components through their projects.
+        let projects = mock.list_names(Kind::Project, &ns).unwrap();
         for c in mock.list_names(Kind::Component, &ns).unwrap() {
-            refs.insert(format!("component:{ns}/{c}"));
+            let item = mock.get_item(Kind::Component, &ns, &c).unwrap().unwrap();
+            let project = item["spec"]["owner"]["projectName"].as_str().unwrap_or_default();
+            if projects.iter().any(|known| known == project) {
+                refs.insert(format!("component:{ns}/{c}"));
+            }
         }
         for w in mock.list_names(Kind::Workload, &ns).unwrap() {
             let item = mock.get_item(Kind::Workload, &ns, &w).unwrap().unwrap();
             let owner = &item["spec"]["owner"];
             let (p, c) = (owner["projectName"].as_str().unwrap(), owner["componentName"].as_str().unwrap());
+            if !projects.iter().any(|known| known == p) {
+                continue;
+            }
             for (name, ep) in item["spec"]["endpoints"].as_object().into_iter().flatten() {
                 if ep["schema"]["content"].as_str().is_some_and(|s| !s.is_empty()) {
                     refs.insert(format!("api:{ns}/{p}-{c}-{name}"));
@@ -131,5 +142,48 @@ pub fn expected_refs(mock: &MockHandle) -> BTreeSet<String> {
             }
         }
     }
+    // Every platform list: one entity per item, and a Template per type.
+    for kind in LISTS {
+        let Role::Platform { kind: backstage_kind, template, .. } = kind.role else { continue };
+        let Some(mock_kind) = Kind::parse(kind.list) else { panic!("the stand-in does not know {}", kind.list) };
+        let namespaces = match kind.scope {
+            Scope::Namespaced => mock.namespaces().into_iter().map(|ns| (ns.clone(), ns)).collect(),
+            Scope::Cluster => vec![(String::new(), CLUSTER_NAMESPACE.to_string())],
+        };
+        for (ns, backstage_ns) in namespaces {
+            for name in mock.list_names(mock_kind, &ns).unwrap_or_default() {
+                refs.insert(format!("{backstage_kind}:{backstage_ns}/{name}"));
+                if let Some(t) = template {
+                    refs.insert(format!("template:{backstage_ns}/{}{name}", t.name_prefix));
+                }
+            }
+        }
+    }
     refs.into_iter().map(|r| r.to_lowercase()).collect()
+}
+
+/// The fewest requests a cycle can make at page size `limit`: every served list paged
+/// once (an empty list costs one), and one `/schema` per type whose Template needs it.
+pub fn min_requests(mock: &MockHandle, limit: usize) -> u64 {
+    let mut schemas = 0;
+    for kind in LISTS {
+        let Role::Platform { template: Some(TemplateRule { source: TemplateSource::Schema { custom, .. }, .. }), .. } = kind.role
+        else {
+            continue;
+        };
+        let mock_kind = Kind::parse(kind.list).unwrap();
+        let namespaces = match kind.scope {
+            Scope::Namespaced => mock.namespaces(),
+            Scope::Cluster => vec![String::new()],
+        };
+        for ns in namespaces {
+            for name in mock.list_names(mock_kind, &ns).unwrap_or_default() {
+                let item = mock.get_item(mock_kind, &ns, &name).unwrap().unwrap();
+                if !custom.is_some_and(|c| (c.applies)(&item)) {
+                    schemas += 1;
+                }
+            }
+        }
+    }
+    mock.summary().min_list_calls_all(limit) + schemas
 }
