@@ -13,13 +13,27 @@ export interface MockSummary {
   endpointsWithSchema: number;
 }
 
+/**
+ * The platform lists the stand-in serves besides namespaces, projects, components and
+ * workloads. These suites count the four basic kinds, so they start the stand-in with
+ * none of these items (the lists are still served, empty); `__test__/processors.test.ts`
+ * covers every kind in the real catalog.
+ */
+const PLATFORM_LISTS = [
+  'environments', 'observabilityalertsnotificationchannels', 'dataplanes', 'workflowplanes', 'observabilityplanes',
+  'deploymentpipelines', 'componenttypes', 'traits', 'resourcetypes', 'projecttypes', 'resources', 'workflows',
+  'clustercomponenttypes', 'clusterresourcetypes', 'clusterprojecttypes', 'clustertraits', 'clusterworkflows',
+  'clusterdataplanes', 'clusterobservabilityplanes', 'clusterworkflowplanes',
+];
+const BASIC_KINDS_ONLY = PLATFORM_LISTS.flatMap(list => [`--${list}`, '0']);
+
 /** The stand-in OpenChoreo API (`mock-openchoreo`), run as a child process. */
 export class MockOpenChoreo {
   private constructor(private readonly child: ChildProcess, readonly url: string) {}
 
   /** Starts `mock-openchoreo --port 0 ...args` and waits for its "listening" line. */
   static async start(args: string[] = [], timeoutMs = 15000): Promise<MockOpenChoreo> {
-    const child = spawn(MOCK_BIN, ['--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(MOCK_BIN, ['--port', '0', ...BASIC_KINDS_ONLY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', d => {
       stderr += d.toString();
