@@ -20,8 +20,7 @@ use openchoreo_incremental::translate::entity_ref;
 
 const CASES: &[&str] = &["seed-1", "seed-2", "seed-3", "edge"];
 
-/// `(case, entity ref, why)`: where we deliberately differ, or (marked BUG) a known
-/// difference still to fix. Every listed ref must still differ, so a fixed one is noticed.
+/// `(case, entity ref, why)`: where we deliberately differ. Every listed ref must still differ, so a fixed one is noticed.
 const EXCEPTIONS: &[(&str, &str, &str)] = &[
     ("edge", "api:edge-ns/a-project-with-a-really-long-name-a-component-whose-api-names-are-long-websocket-endpoint",
      "a name over 63 characters: Backstage rejects it, we report it as an item error"),
@@ -29,12 +28,6 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
     ("edge", "api:edge-ns/proj-b-web--api-main_port", "'web--api' (a doubled separator) is not a valid Backstage name"),
     ("edge", "component:edge-ns/web--api", "'web--api' (a doubled separator) is not a valid Backstage name"),
     ("edge", "component:edge-ns/comp-str-type", "tag 'statefulset-db/extra' (only the first '/' replaced) is rejected by Backstage"),
-    // A KNOWN BUG, not a deliberate difference: comp-str-type has two workloads; the
-    // legacy module takes the first by name (`workloads?component=` items[0]), our
-    // staging keeps the last one staged. To fix in the store's staging (first wins).
-    ("edge", "api:edge-ns/proj-a-comp-str-type-api", "BUG: the component's second workload won over its first"),
-    ("edge", "api:edge-ns/proj-a-comp-str-type-ignored", "BUG: the component's second workload won over its first"),
-    ("edge", "component:edge-ns/comp-full", "its consumesApis name APIs of the refused comp-str-type"),
     ("edge", "observabilityalertsnotificationchannel:edge-ns/bare-channel", "no spec.type: the legacy tags it null, which Backstage rejects"),
     ("edge", "resource:edge-ns/res-bare", "no spec.type: an empty tag and spec.type, which Backstage rejects"),
     ("edge", "template:edge-ns/template-custom-missing",

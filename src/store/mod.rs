@@ -946,7 +946,8 @@ const NAMESPACES_CONFLICT: &str = "(provider, seq) DO UPDATE SET name = excluded
 const PROJECTS_TABLE: &str = "oc_ingest_stage_projects (provider, namespace, project, owner)";
 const PROJECTS_CONFLICT: &str = "(provider, namespace, project) DO UPDATE SET owner = excluded.owner";
 const WORKLOADS_TABLE: &str = "oc_ingest_stage_workloads (provider, namespace, wkey, facts, apis)";
-const WORKLOADS_CONFLICT: &str = "(provider, namespace, wkey) DO UPDATE SET facts = excluded.facts, apis = excluded.apis";
+/// A component's first staged workload stays (see `PageRows::of`).
+const WORKLOADS_CONFLICT: &str = "(provider, namespace, wkey) DO NOTHING";
 
 /// A staged workload as its row holds it (the `facts` and `apis` columns' text).
 pub(crate) struct StagedRow {
@@ -987,7 +988,9 @@ impl<'a> PageRows<'a> {
         PageRows {
             namespaces: last_per_key(&page.namespaces, |(seq, _)| *seq),
             owners: last_per_key(&page.project_owners, |(ns, project, _)| (ns.as_str(), project.as_str())),
-            workloads: last_per_key(&page.workloads, |w| (w.namespace.as_str(), w.facts.component.as_str())),
+            // A component's first workload (by name: lists are sorted) is the one, as the
+            // legacy module takes `workloads?component=` items[0].
+            workloads: first_per_key(&page.workloads, |w| (w.namespace.as_str(), w.facts.component.as_str())),
         }
     }
 }
@@ -1012,6 +1015,12 @@ fn multi_row_upsert(postgres: bool, table_cols: &str, rows: usize, cols: usize, 
     sql.push_str(" ON CONFLICT ");
     sql.push_str(conflict);
     sql
+}
+
+/// The items in order, keeping only the first one of each key.
+fn first_per_key<'a, T, K: std::hash::Hash + Eq>(items: &'a [T], key: impl Fn(&'a T) -> K) -> Vec<&'a T> {
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    items.iter().filter(|item| seen.insert(key(item))).collect()
 }
 
 /// The items in order, keeping only the last one of each key.

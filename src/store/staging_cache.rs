@@ -171,11 +171,14 @@ impl StagingCache {
             text.push(STAGED_COLUMNS);
             text.push_str(&w.apis);
             let text = text.into_boxed_str();
-            // A row staged again (a list walked again after its cursor expired) replaces
-            // the one before.
+            // A component's first staged workload stays (see `PageRows::of`); a row staged
+            // again (a list walked again after its cursor expired) counts once.
             let key_bytes = ROW_OVERHEAD + w.wkey.len();
-            if let Some(old) = cache.workloads.insert(w.wkey, text) {
-                cache.bytes -= key_bytes + old.len();
+            match cache.workloads.entry(w.wkey) {
+                std::collections::hash_map::Entry::Occupied(_) => cache.bytes -= key_bytes + text.len(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(text);
+                }
             }
         }
     }
