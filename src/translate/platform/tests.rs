@@ -10,6 +10,7 @@ fn ctx() -> TranslateContext {
     TranslateContext {
         location_key: "provider:OpenChoreoEntityProvider".into(),
         default_owner: "group:default/openchoreo-users".into(),
+        domain_owner_from_annotation: false,
     }
 }
 

@@ -13,6 +13,7 @@ fn ctx() -> TranslateContext {
     TranslateContext {
         location_key: "provider:OpenChoreoEntityProvider".into(),
         default_owner: "group:default/openchoreo-users".into(),
+        domain_owner_from_annotation: false,
     }
 }
 
@@ -237,7 +238,7 @@ fn the_step_creates_the_component() {
 
 #[test]
 fn the_owner_falls_back_to_guests_only_when_none_is_configured() {
-    let ctx = TranslateContext { location_key: "provider:P".into(), default_owner: String::new() };
+    let ctx = TranslateContext { location_key: "provider:P".into(), default_owner: String::new(), domain_owner_from_annotation: false };
     let t = component_type(&ctx, Some("o"), &item("test", None, None, json!({})), &port_schema()).unwrap().to_value();
     assert_eq!(t["spec"]["owner"], "guests");
     assert_eq!(t["metadata"]["annotations"]["backstage.io/managed-by-location"], "provider:P");
