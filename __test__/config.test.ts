@@ -29,6 +29,7 @@ describe('readOpenChoreoIncrementalConfig', () => {
       backoff: [60, 300, 1800, 10800],
       rejectRemovalsAbovePercentage: undefined,
       rejectEmptySourceCollections: true,
+      domainOwnerFromAnnotation: false,
       requestTimeout: undefined,
       databaseUrl: undefined,
     });
@@ -48,6 +49,7 @@ describe('readOpenChoreoIncrementalConfig', () => {
         backoff: [5, 10],
         rejectRemovalsAbovePercentage: 25,
         rejectEmptySourceCollections: false,
+        domainOwnerFromAnnotation: true,
         requestTimeout: 12,
         providerName: 'oc-prod',
         database: { url: 'sqlite::memory:' },
@@ -66,6 +68,7 @@ describe('readOpenChoreoIncrementalConfig', () => {
       backoffSeconds: [5, 10],
       rejectRemovalsAbovePercentage: 25,
       rejectEmptySourceCollections: false,
+      domainOwnerFromAnnotation: true,
       requestTimeoutSeconds: 12,
     });
     expect(o.databaseUrl).toBe('sqlite::memory:');
