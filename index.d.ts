@@ -75,7 +75,10 @@ export interface CompletedCycle {
 }
 
 export interface CycleProgress {
-  /** `namespaces` | `projects` | `workloads` | `components` | `done` */
+  /**
+   * The list being walked (`namespaces`, `environments`, ..., `components`,
+   * `clustercomponenttypes`, ...) or `done`
+   */
   phase: string
   /** 1-based index of the namespace being walked, 0 during the namespaces phase. */
   namespaceIndex: number
@@ -94,6 +97,11 @@ export interface CycleProgress {
   itemErrors: number
   /** Bursts spent on this cycle so far. */
   bursts: number
+  /**
+   * Lists the server does not serve (404 although the namespace exists: an older
+   * OpenChoreo): skipped for the rest of the cycle; their entities are kept.
+   */
+  unservedLists: Array<string>
 }
 
 /** Log events dropped because the JavaScript logger's queue was full. */
@@ -125,6 +133,8 @@ export interface EngineOptions {
   rejectRemovalsAbovePercentage?: number
   /** Refuse a cycle's removals when the cycle saw no entity at all (default true). */
   rejectEmptySourceCollections?: boolean
+  /** A Domain's owner follows its namespace's `backstage.io/owner` (default false). */
+  domainOwnerFromAnnotation?: boolean
   requestTimeoutSeconds?: number
 }
 
