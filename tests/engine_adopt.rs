@@ -27,10 +27,10 @@ fn vanished(ns: &str) -> Vec<String> {
 /// adopted, so never removed.
 fn foreign(ns: &str) -> Vec<String> {
     vec![
-        format!("environment:{ns}/development"),
-        "dataplane:default/default-dataplane".to_string(),
-        format!("componenttype:{ns}/service"),
-        "resource:default/legacy-database".to_string(),
+        "user:default/jane".to_string(),
+        "group:default/platform".to_string(),
+        "location:default/legacy".to_string(),
+        format!("workload:{ns}/service"),
     ]
 }
 

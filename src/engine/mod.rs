@@ -82,16 +82,18 @@ impl Mutation {
     }
 }
 
-/// The kinds of the entities this module produces (`kind` of a ref, lower-cased): the
-/// only ones `Engine::adopt` takes over.
-pub const OWNED_KINDS: [&str; 4] = ["domain", "system", "component", "api"];
+/// Whether this module produces entities of `kind` (a ref's kind, lower-cased): the
+/// only ones `Engine::adopt` takes over (every kind of the table in `crate::kinds`).
+pub fn owns_kind(kind: &str) -> bool {
+    crate::kinds::LISTS.iter().any(|k| k.entity_kinds().iter().any(|e| e == kind))
+}
 
 /// `r` as the engine stores refs (`kind:namespace/name`, lower-cased; a ref without a
-/// namespace is in `default`), when it is a well-formed ref of a kind in `OWNED_KINDS`.
+/// namespace is in `default`), when it is a well-formed ref of a kind [`owns_kind`] accepts.
 fn adoptable_ref(r: &str) -> Option<String> {
     let r = r.trim().to_lowercase();
     let (kind, rest) = r.split_once(':')?;
-    if !OWNED_KINDS.contains(&kind) {
+    if !owns_kind(kind) {
         return None;
     }
     let (ns, name) = rest.split_once('/').unwrap_or(("default", rest));
@@ -254,7 +256,7 @@ impl Engine {
     /// provider: same provider name, same location key) left in the catalog, so that
     /// the next completed cycle removes the ones it does not see, as for any owned ref.
     ///
-    /// Each ref of a kind this module produces (`OWNED_KINDS`) is recorded as owned and
+    /// Each ref of a kind this module produces ([`owns_kind`]) is recorded as owned and
     /// seen in cycle 0; a ref the engine already owns is left as it is; refs of other
     /// kinds (the legacy provider also emitted Environments, Dataplanes, ...) and
     /// malformed ones are ignored, so they are never removed. The guards apply to the
