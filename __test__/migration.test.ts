@@ -152,13 +152,13 @@ describe('switching from the legacy provider', () => {
     const vanishedRefs = legacy.map(entityRef).filter(r => !currentRefs.includes(r));
     expect(vanishedRefs).toContain(`component:${ns}/${gone}`.toLowerCase());
 
-    // The legacy provider also emitted kinds this module does not produce, under the same
-    // location key: they must survive the switch.
+    // Entities of a kind this module never emits (every kind the legacy provider emits is
+    // adopted), under the same location key: they must survive the switch.
     const foreign: CatalogEntity = {
       apiVersion: 'backstage.io/v1alpha1',
-      kind: 'Resource',
+      kind: 'Group',
       metadata: {
-        name: 'legacy-dataplane',
+        name: 'legacy-platform-team',
         namespace: 'default',
         annotations: {
           'backstage.io/managed-by-location': LOCATION_KEY,
@@ -166,7 +166,7 @@ describe('switching from the legacy provider', () => {
           [ERA]: 'legacy',
         },
       },
-      spec: { type: 'openchoreo-dataplane', owner: 'group:default/openchoreo-users' },
+      spec: { type: 'team', children: [] },
     };
     const foreignRef = entityRef(foreign);
 
