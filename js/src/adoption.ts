@@ -101,7 +101,7 @@ export class LegacyAdoption {
       this.settled = true;
       this.logger.info(
         `OpenChoreo ingestion of ${name} adopted ${result.adopted} entities of the legacy provider ` +
-          `(${result.found} found under provider:${name}; only Domain, System, Component and API are adopted); ` +
+          `(${result.found} found under provider:${name}; only the kinds this module emits are adopted); ` +
           'the first completed cycle removes those no longer in OpenChoreo',
         { ...result },
       );
