@@ -37,6 +37,14 @@ export interface Config {
        * default owner, as the legacy module always does.
        */
       domainOwnerFromAnnotation?: boolean;
+      /**
+       * Check, after each completed cycle, that the catalog's filtered listing holds every
+       * entity the provider owns, and hand missing ones over again (see the README's
+       * troubleshooting section). Default true.
+       */
+      consistencyCheck?: boolean;
+      /** Seconds after a completed cycle before that check runs (the catalog processes meanwhile). Default 300. */
+      consistencyCheckDelay?: number;
       /** Seconds before one OpenChoreo request times out. Default 30. */
       requestTimeout?: number;
       /**

@@ -40,12 +40,26 @@ export declare class IngestionEngine {
   /**
    * Takes over entity refs (`kind:namespace/name`) that the legacy provider (same
    * provider name and location key) left in the catalog: refs of the kinds this
-   * module produces (Domain, System, Component, API) become owned as if seen in cycle
+   * module produces (every kind of its kind table) become owned as if seen in cycle
    * 0, so the next completed cycle removes those OpenChoreo no longer has (under the
    * usual guards). Other kinds and malformed refs are ignored; refs already owned are
    * left as they are. Resolves with how many refs were new.
    */
   adopt(refs: Array<string>): Promise<number>
+  /** Starts a catalog consistency check; resolves with its id. */
+  beginConsistencyCheck(): Promise<number>
+  /**
+   * One page of the catalog's listing of this provider (refs `kind:namespace/name`);
+   * resolves with how many of them the engine owns.
+   */
+  consistencyListed(check: number, refs: Array<string>): Promise<number>
+  /**
+   * Ends a check: counts the owned refs the listing lacked and, with `heal`, marks
+   * them to be handed over again with a content change.
+   */
+  finishConsistencyCheck(check: number, listed: number, listedOwned: number, heal: boolean): Promise<ConsistencyReport>
+  /** Refs to hand over again with a content change (at most `limit`). */
+  healRefs(limit: number): Promise<HealRef[]>
   /** Forgets the current cycle; the next tick starts a new one from the beginning. */
   reset(): Promise<void>
   /** Makes the next action due now. */
@@ -72,6 +86,29 @@ export interface CompletedCycle {
   removed: number
   requests: number
   pages: number
+}
+
+/**
+ * What a catalog consistency check found: the catalog's filtered listing of the
+ * provider against the refs the engine owns.
+ */
+export interface ConsistencyReport {
+  /** The check's id (its start, epoch ms). */
+  check: number
+  /** Refs the catalog listed for the provider, and how many of them the engine owns. */
+  listed: number
+  listedOwned: number
+  /** Refs owned when the last cycle completed that the listing lacks. */
+  unlisted: number
+  /** The first of them (at most 20). */
+  unlistedSample: Array<string>
+  /** How many were marked to be handed over again. */
+  healMarked: number
+  /** Refs marked by earlier checks that this one found listed again (repaired). */
+  healed: number
+  /** The last completed cycle when the check ran. */
+  settledCycle: number
+  finishedAt: number
 }
 
 export interface CycleProgress {
@@ -138,6 +175,12 @@ export interface EngineOptions {
   requestTimeoutSeconds?: number
 }
 
+/** A ref waiting to be handed over again, with the check that asked. */
+export interface HealRef {
+  entityRef: string
+  check: number
+}
+
 /** An OpenChoreo item that could not become an entity (it is kept out; the rest goes on). */
 export interface ItemError {
   /** The API path of the list the item came from. */
@@ -171,6 +214,10 @@ export interface ProviderStatus {
   lastCompletedCycle: CompletedCycle | null
   /** Entity refs this provider currently owns in the catalog. */
   ownedEntities: number
+  /** The last catalog consistency check, if any ran. */
+  consistency: ConsistencyReport | null
+  /** Owned refs waiting to be handed over again with a content change. */
+  healPending: number
 }
 
 /** A removal refused by `rejectRemovalsAbovePercentage` / `rejectEmptySourceCollections`. */

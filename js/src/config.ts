@@ -33,6 +33,8 @@ export interface OpenChoreoIncrementalOptions {
   requestTimeout?: number;
   /** `openchoreo.incremental.database.url`, when set. */
   databaseUrl?: string;
+  /** Seconds after a completed cycle before the catalog consistency check; undefined: off. */
+  consistencyCheckDelay?: number;
 }
 
 export const DEFAULTS = {
@@ -43,6 +45,8 @@ export const DEFAULTS = {
   backoff: [60, 300, 1800, 10800],
   rejectEmptySourceCollections: true,
   domainOwnerFromAnnotation: false,
+  consistencyCheck: true,
+  consistencyCheckDelay: 300,
 } as const;
 
 function invalid(key: string, value: unknown, allowed: string): Error {
@@ -140,6 +144,14 @@ export function readOpenChoreoIncrementalConfig(
     config.getOptionalBoolean(`${p}.domainOwnerFromAnnotation`) ?? DEFAULTS.domainOwnerFromAnnotation;
 
   const databaseUrl = config.getOptionalString(`${p}.database.url`) || undefined;
+  const consistencyCheck = config.getOptionalBoolean(`${p}.consistencyCheck`) ?? DEFAULTS.consistencyCheck;
+  const consistencyCheckDelay = positiveNumber(
+    config,
+    `${p}.consistencyCheckDelay`,
+    DEFAULTS.consistencyCheckDelay,
+    'seconds',
+    true,
+  );
 
   return {
     providerName: providerName.trim(),
@@ -156,6 +168,7 @@ export function readOpenChoreoIncrementalConfig(
     domainOwnerFromAnnotation,
     requestTimeout,
     databaseUrl,
+    consistencyCheckDelay: consistencyCheck ? consistencyCheckDelay : undefined,
   };
 }
 

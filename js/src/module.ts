@@ -3,6 +3,7 @@ import * as catalogNode from '@backstage/plugin-catalog-node';
 import { readOpenChoreoIncrementalConfig, toEngineOptions, type OpenChoreoIncrementalOptions } from './config';
 import { redactUrls, resolveStateDatabase } from './database';
 import { LegacyAdoption } from './adoption';
+import { CatalogConsistency } from './consistency';
 import { forwardEngineLogs } from './logging';
 import { IngestionMetrics } from './metrics';
 import { IngestionEngine, errorCode, errorMessage } from './native';
@@ -132,6 +133,10 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
           burstLength: options.burstLength,
           burstInterval: options.burstInterval,
           metrics: new IngestionMetrics(),
+          consistency:
+            options.consistencyCheckDelay === undefined
+              ? undefined
+              : new CatalogConsistency({ engine, catalog: catalogService, auth, logger, delaySeconds: options.consistencyCheckDelay }),
         });
         catalog.addEntityProvider(provider);
         for (const processor of openChoreoProcessors()) catalog.addProcessor(processor);

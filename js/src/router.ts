@@ -155,6 +155,30 @@ export function createRouter(options: RouterOptions): express.Router {
     }),
   );
 
+  // The catalog consistency check, now: `heal=false` only reports; `heal=now` also starts
+  // the next cycle at once, which hands the missing entities over again.
+  router.post(
+    '/incremental/providers/:name/consistency',
+    route(catalogIngestionManagePermission, async (req, res) => {
+      const { provider } = lookup(req);
+      if (!provider.consistency) {
+        throw new HttpError(409, 'ConflictError', 'the consistency check is disabled (openchoreo.incremental.consistencyCheck)');
+      }
+      const heal = String(req.query.heal ?? 'true');
+      if (!['true', 'false', 'now'].includes(heal)) {
+        throw new HttpError(400, 'InputError', `heal must be true, false or now, got '${heal}'`);
+      }
+      const report = await provider.consistency.check(heal !== 'false');
+      const triggered = heal === 'now' && report.healMarked > 0 ? (await provider.refresh()).triggered : false;
+      logger.info(`OpenChoreo catalog consistency check of ${provider.getProviderName()} was run on demand`, {
+        unlisted: report.unlisted,
+        heal,
+        triggered,
+      });
+      res.json({ provider: provider.getProviderName(), report, refreshTriggered: triggered });
+    }),
+  );
+
   // Errors as JSON, in Backstage's shape, never carrying the token or a DB password.
   router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {
