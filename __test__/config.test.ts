@@ -32,8 +32,17 @@ describe('readOpenChoreoIncrementalConfig', () => {
       domainOwnerFromAnnotation: false,
       requestTimeout: undefined,
       databaseUrl: undefined,
+      consistencyCheckDelay: 300,
     });
     expect(DEFAULTS.backoff).toEqual([60, 300, 1800, 10800]);
+  });
+
+  it('reads the consistency check settings', () => {
+    expect(read({ baseUrl: 'http://oc', incremental: { consistencyCheckDelay: 0 } }).consistencyCheckDelay).toBe(0);
+    expect(read({ baseUrl: 'http://oc', incremental: { consistencyCheck: false } }).consistencyCheckDelay).toBeUndefined();
+    expect(() => read({ baseUrl: 'http://oc', incremental: { consistencyCheckDelay: -1 } })).toThrow(
+      'openchoreo.incremental.consistencyCheckDelay must be a non-negative number of seconds, got -1',
+    );
   });
 
   it('maps every key to the engine options', () => {
