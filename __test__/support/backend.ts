@@ -21,7 +21,7 @@ export interface CatalogEntity {
     [key: string]: unknown;
   };
   spec?: Record<string, unknown>;
-  relations?: unknown[];
+  relations?: Array<{ type: string; targetRef: string }>;
   status?: { items?: Array<{ type: string; level: string; message: string; error?: unknown }> };
 }
 
@@ -123,19 +123,16 @@ function trackingDatabase(clients: Set<Knex>) {
 }
 
 /** All entities whose `managed-by-location` is `provider:<providerName>`. */
-export async function providerEntities(
-  server: Server,
-  providerName = 'OpenChoreoEntityProvider',
-): Promise<CatalogEntity[]> {
+export function providerEntities(server: Server, providerName = 'OpenChoreoEntityProvider'): Promise<CatalogEntity[]> {
+  return catalogEntities(server, `metadata.annotations.backstage.io/managed-by-location=provider:${providerName}`);
+}
+
+/** Every entity of the catalog (that `filter` selects, when given), all pages. */
+export async function catalogEntities(server: Server, filter?: string): Promise<CatalogEntity[]> {
   const out: CatalogEntity[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < 100; page++) {
-    const query: Record<string, string> = cursor
-      ? { cursor }
-      : {
-          filter: `metadata.annotations.backstage.io/managed-by-location=provider:${providerName}`,
-          limit: '500',
-        };
+    const query: Record<string, string> = cursor ? { cursor } : { ...(filter ? { filter } : {}), limit: '500' };
     const res = await request(server).get('/api/catalog/entities/by-query').query(query);
     if (res.status !== 200) throw new Error(`catalog query: ${res.status} ${JSON.stringify(res.body)}`);
     out.push(...(res.body.items as CatalogEntity[]));

@@ -9,7 +9,7 @@ const USAGE: &str =
     "usage: mock-openchoreo [--port N] [--namespaces N] [--projects N] [--components N]
                        [--endpoints N] [--schema-share F] [--dependencies N] [--seed N]
                        [--token T] [--cursor-ttl-secs N] [--faults JSON]
-                       [--<plural> N ...] [--unserved-kinds a,b]
+                       [--<plural> N ...] [--unserved-kinds a,b] [--templates local|example]
 
   --port             0 picks a free port (default 8080)
   --projects         projects per namespace; --components: components per project
@@ -26,11 +26,21 @@ const USAGE: &str =
                      clusterresourcetypes clusterprojecttypes clustertraits clusterworkflows
                      clusterdataplanes clusterobservabilityplanes clusterworkflowplanes
   --unserved-kinds   comma-separated plurals answered 404, as an older OpenChoreo
+  --templates        where the custom templates some component types name live: `example`
+                     (default) a repository that does not exist; `local` this stand-in's
+                     /templates/<name>/template.yaml, an authored Template for any name
   --namespaces 0     an empty installation (no cluster items either): load items via /admin
 
 Prints `mock-openchoreo listening on http://127.0.0.1:PORT (N components)` when ready.";
 
-fn parse_args(args: &[String]) -> Result<MockOptions, String> {
+/// The command line: the server's options and whether it serves the custom templates.
+struct Cli {
+    opts: MockOptions,
+    serve_templates: bool,
+}
+
+fn parse_args(args: &[String]) -> Result<Cli, String> {
+    let mut serve_templates = false;
     let mut opts = MockOptions {
         port: 8080,
         ..MockOptions::default()
@@ -86,6 +96,13 @@ fn parse_args(args: &[String]) -> Result<MockOptions, String> {
                     spec.unserved_kinds.insert(kind);
                 }
             }
+            "--templates" => {
+                serve_templates = match value.as_str() {
+                    "local" => true,
+                    "example" => false,
+                    other => return Err(format!("--templates: local or example, not {other}")),
+                }
+            }
             "--faults" => {
                 opts.faults =
                     serde_json::from_str::<Faults>(&value).map_err(|e| format!("--faults: {e}"))?
@@ -104,14 +121,20 @@ fn parse_args(args: &[String]) -> Result<MockOptions, String> {
     }
     opts.spec.validate()?;
     opts.faults.validate()?;
-    Ok(opts)
+    Ok(Cli {
+        opts,
+        serve_templates,
+    })
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let opts = match parse_args(&args) {
-        Ok(o) => o,
+    let Cli {
+        opts,
+        serve_templates,
+    } = match parse_args(&args) {
+        Ok(cli) => cli,
         Err(e) if e.is_empty() => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -129,6 +152,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if serve_templates {
+        server.handle().serve_templates(&server.url());
+    }
     println!(
         "mock-openchoreo listening on {} ({components} components)",
         server.url()
@@ -167,7 +193,7 @@ mod tests {
 
     #[test]
     fn parses_flags() {
-        let o = parse_args(&args("--port 0 --namespaces 3 --projects=10 --components 20 --endpoints 2 --schema-share 0.25 --dependencies 1 --token T --cursor-ttl-secs 7 --seed 9 --environments 5 --clustertraits=0 --unserved-kinds workflowplanes,clusterdataplanes")).unwrap();
+        let Cli { opts: o, serve_templates } = parse_args(&args("--port 0 --namespaces 3 --projects=10 --components 20 --endpoints 2 --schema-share 0.25 --dependencies 1 --token T --cursor-ttl-secs 7 --seed 9 --environments 5 --clustertraits=0 --unserved-kinds workflowplanes,clusterdataplanes")).unwrap();
         let mut kinds = mock_openchoreo::default_kind_counts();
         kinds.insert(Kind::Environment, 5);
         kinds.insert(Kind::ClusterTrait, 0);
@@ -188,6 +214,13 @@ mod tests {
         );
         assert_eq!(o.token.as_deref(), Some("T"));
         assert_eq!(o.faults.cursor_ttl_ms, 7000);
+        assert!(!serve_templates);
+        assert!(
+            parse_args(&args("--templates local"))
+                .unwrap()
+                .serve_templates
+        );
+        assert!(parse_args(&args("--templates elsewhere")).is_err());
         assert!(parse_args(&args("--bogus 1")).is_err());
         assert!(parse_args(&args("--projects-x 1")).is_err());
         assert!(parse_args(&args("--components-per 1")).is_err());

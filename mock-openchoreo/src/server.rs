@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -109,8 +111,23 @@ impl MockHandle {
     /// Regenerates the installation from scratch, dropping all edits.
     pub fn set_installation(&self, spec: InstallationSpec) -> Result<(), MockError> {
         spec.validate().map_err(MockError::InvalidSpec)?;
-        *self.shared.store.write().unwrap() = Store::new(spec);
+        let mut store = self.shared.store.write().unwrap();
+        let base = store.template_url_base().to_owned();
+        *store = Store::new(spec);
+        store.set_template_url_base(base);
         Ok(())
+    }
+
+    /// Points the custom-template URLs of the synthetic (cluster) component types at
+    /// `<url>/templates/<name>/template.yaml`, which this mock answers (`url` is the
+    /// mock's own, [`MockServer::url`]), so a demo or test reads them without a network.
+    pub fn serve_templates(&self, url: &str) {
+        let base = format!("{}/templates", url.trim_end_matches('/'));
+        self.shared
+            .store
+            .write()
+            .unwrap()
+            .set_template_url_base(base);
     }
 
     // ---- edits ----
@@ -284,8 +301,43 @@ fn router(handle: MockHandle) -> Router {
         .route("/version", get(version))
         .merge(crate::api::router(handle.clone()))
         .merge(crate::admin::router())
+        .route("/templates/{name}/template.yaml", get(authored_template))
         .fallback(crate::api::fallback)
         .with_state(handle)
+}
+
+/// What a platform team would author for a component type that names its own template
+/// (any `name`); see [`MockHandle::serve_templates`]. Not counted in the stats.
+async fn authored_template(
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> impl IntoResponse {
+    let body = format!(
+        "# authored by the platform team for {name}
+apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: {name}-authored
+  title: {name} (authored)
+  description: A hand-written template for {name} components
+  tags: [authored]
+spec:
+  owner: group:default/platform-team
+  type: service
+  parameters:
+    - title: Component
+      required: [componentName]
+      properties:
+        componentName:
+          type: string
+  steps:
+    - id: create
+      name: Create the component
+      action: openchoreo:component:create
+      input:
+        componentName: ${{{{ parameters.componentName }}}}
+"
+    );
+    ([(header::CONTENT_TYPE, "application/yaml")], body)
 }
 
 async fn version() -> Json<Value> {
