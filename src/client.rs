@@ -44,6 +44,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(config: &EngineConfig) -> Result<Client> {
+        crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .connect_timeout(Duration::from_secs(10))
@@ -216,7 +217,7 @@ fn transport_error(shown: &str, e: reqwest::Error) -> Error {
         "connection failed"
     };
     // reqwest's message can carry the URL; ours is already redacted.
-    Error::new(ErrorCode::Transient, format!("{shown}: {what}: {}", redact_url(&e.without_url().to_string())))
+    Error::new(ErrorCode::Transient, format!("{shown}: {what}: {}", redact_url(&crate::error::with_sources(&e.without_url()))))
 }
 
 async fn read_body(mut resp: reqwest::Response, shown: &str) -> Result<Vec<u8>> {

@@ -81,3 +81,20 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `e`'s message followed by its sources' (`a: b: c`): a library's top-level message can
+/// be as vague as "error sending request" while the cause ("invalid peer certificate:
+/// UnknownIssuer") sits in the chain. Repeats (a wrapper quoting its source) are skipped.
+pub fn with_sources(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}

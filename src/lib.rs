@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod model;
 pub mod redact;
 pub mod store;
+pub mod tls;
 pub mod translate;
 pub mod walk;
 

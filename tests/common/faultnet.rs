@@ -128,6 +128,7 @@ impl HttpInterposer {
     pub async fn start(upstream: &str) -> HttpInterposer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        openchoreo_incremental::tls::install_crypto_provider();
         let shared = Arc::new(Shared {
             upstream: upstream.trim_end_matches('/').to_string(),
             http: reqwest::Client::builder().build().unwrap(),

@@ -24,6 +24,8 @@ impl Reply {
 
 impl Client {
     pub fn new(server: &MockServer) -> Client {
+        // Err when already installed: fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Client {
             http: reqwest::Client::new(),
             base: server.url(),
