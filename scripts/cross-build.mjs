@@ -153,7 +153,7 @@ const addonFile = t => join(outDir(t), `${binaryName}.${t.platform}.node`);
 function buildTarget(t) {
   const target = t.libc === 'gnu' ? `${t.triple}.${GLIBC_FLOOR}` : t.triple;
   const started = Date.now();
-  run('npx', ['napi', 'build', '--platform', '--release', '--features', 'node', '--target', target, '-x', '-o', outDir(t)], {
+  run(join(root, 'node_modules', '.bin', 'napi'), ['build', '--platform', '--release', '--features', 'node', '--target', target, '-x', '-o', outDir(t)], {
     env: { PATH: `${join(work, 'bin')}:${process.env.PATH}` },
   });
   if (!existsSync(addonFile(t))) fail(`${t.triple}: napi build wrote no ${addonFile(t)}`);
@@ -237,7 +237,7 @@ function smoke(t, mockUrl, tls) {
 // The jest suite that drives the addon directly, against this build (the loader honours
 // NAPI_RS_NATIVE_LIBRARY_PATH); only where jest itself runs: the host (x64 gnu).
 function jestAddon(t) {
-  const r = run('npx', ['jest', '__test__/addon.test.ts'], { env: { NAPI_RS_NATIVE_LIBRARY_PATH: addonFile(t) }, allowFail: true });
+  const r = run(join(root, 'node_modules', '.bin', 'jest'), ['__test__/addon.test.ts'], { env: { NAPI_RS_NATIVE_LIBRARY_PATH: addonFile(t) }, allowFail: true });
   return r.status === 0;
 }
 
