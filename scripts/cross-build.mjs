@@ -8,9 +8,10 @@
 //           version it references (objdump -T), which must be <= 2.28; musl builds must
 //           reference no glibc symbol.
 //   run     scripts/addon-smoke.cjs (a whole cycle over HTTPS into a SQLite file, counted
-//           against the stand-in) under each target's own Node: the host's for x64 gnu
-//           (plus the jest addon suite), PyPI's musl Node on Debian's musl for x64 musl,
-//           and for arm64 the same under qemu-user with Debian's arm64 libc / musl.
+//           against the stand-in) under each target's own Node: the host's for x64 gnu,
+//           PyPI's musl Node on Debian's musl for x64 musl, and for arm64 the same under
+//           qemu-user with Debian's arm64 libc / musl; on x64 (gnu and musl) also the jest
+//           addon suite (__test__/addon.test.ts).
 //   pack    npm/<platform> packages with their addon, as tarballs in target/cross/packages.
 //
 // Everything it needs is fetched through the registries' own clients (rustup, pip, cargo,
