@@ -3,9 +3,9 @@
 // packages): `scripts/cross-build.mjs` runs it under the Node of each Linux target (musl,
 // arm64 under qemu) to prove a cross-built addon works there, not just that it exists.
 //
-// The engine reaches the OpenChoreo stand-in over HTTPS through a TLS front this script
-// serves (so rustls/ring, compiled for the target, does a real handshake and verifies
-// the certificate, trusted through SSL_CERT_FILE) and keeps its state in a SQLite file
+// On Linux the engine reaches the OpenChoreo stand-in over HTTPS through a TLS front this
+// script serves (so rustls/ring, compiled for the target, does a real handshake and
+// verifies the certificate, trusted through SSL_CERT_FILE) and keeps its state in a SQLite file
 // (the bundled SQLite, compiled for the target). The entities are counted against the
 // stand-in's own summary.
 //
@@ -55,6 +55,9 @@ async function main() {
   const mockUrl = spawned ? spawned.url : standIn;
   const addon = require(path.resolve(addonFile));
 
+  // The certificate is trusted through SSL_CERT_FILE, which the verifier reads on Linux
+  // only (macOS and Windows ask the system's store): elsewhere the engine talks HTTP.
+  const viaTls = process.platform === 'linux';
   const upstream = new URL(mockUrl);
   const front = tls.createServer({ cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile) }, socket => {
     const up = net.connect(Number(upstream.port), upstream.hostname);
@@ -68,7 +71,7 @@ async function main() {
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'addon-smoke-'));
   const options = {
-    baseUrl: `https://127.0.0.1:${front.address().port}`,
+    baseUrl: viaTls ? `https://127.0.0.1:${front.address().port}` : mockUrl,
     databaseUrl: `sqlite://${path.join(dir, 'state.db')}`,
     burstLengthSeconds: 60,
     restLengthMinutes: 0,
@@ -104,7 +107,8 @@ async function main() {
   const result = {
     ok: problems.length === 0,
     arch: process.arch,
-    libc: process.report.getReport().header.glibcVersionRuntime ? 'glibc' : 'musl',
+    libc: process.platform !== 'linux' ? process.platform : process.report.getReport().header.glibcVersionRuntime ? 'glibc' : 'musl',
+    https: viaTls,
     node: process.version,
     entities,
     kinds,
