@@ -46,6 +46,17 @@ export declare class IngestionEngine {
    * left as they are. Resolves with how many refs were new.
    */
   adopt(refs: Array<string>): Promise<number>
+  /**
+   * Records an entity the catalog gets at once, outside a cycle (`Engine::record_inserted`):
+   * owned and seen in the current cycle. Resolves with the ref as stored, or `null`
+   * (nothing recorded) for a malformed ref or a kind this module does not produce.
+   */
+  recordInserted(entityRef: string): Promise<string | null>
+  /**
+   * Forgets an entity removed from the catalog at once (`Engine::forget_removed`).
+   * Resolves with whether the provider owned it.
+   */
+  forgetRemoved(entityRef: string): Promise<boolean>
   /** Forgets the current cycle; the next tick starts a new one from the beginning. */
   reset(): Promise<void>
   /** Makes the next action due now. */
