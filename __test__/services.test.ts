@@ -459,3 +459,42 @@ describe('a half-done switch refuses to start', () => {
     expect(message).toMatch(/Duplicate service implementations provided for openchoreo.immediate-catalog by both feature loader/);
   });
 });
+
+describe('the annotation table on PostgreSQL and MySQL', () => {
+  // The catalog database may be either; the legacy module's migration and the upsert
+  // must work on both (MariaDB stands in for MySQL).
+  // CI starts PostgreSQL (.ci/run); MariaDB only where the machine runs it.
+  const servers = [
+    { client: 'pg', connection: process.env.OC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test', required: !!process.env.CI },
+    { client: 'mysql2', connection: { host: '127.0.0.1', port: 3306, user: 'root', database: 'test' }, required: false },
+  ];
+  for (const { client, connection, required } of servers) {
+    it(`creates it twice without error and upserts on ${client}`, async () => {
+      const { applyAnnotationStoreMigrations, DatabaseAnnotationStore, ANNOTATIONS_TABLE } = await import('../js/src');
+      const db = knexFactory({ client, connection });
+      try {
+        try {
+          await db.raw('SELECT 1');
+        } catch (e) {
+          if (required) throw e;
+          // eslint-disable-next-line no-console
+          console.warn(`${client} not reachable here, skipped: ${(e as Error).message}`);
+          return;
+        }
+        await db.schema.dropTableIfExists(ANNOTATIONS_TABLE);
+        const logger = { debug() {}, info() {}, warn() {}, error() {}, child() { return logger; } };
+        await applyAnnotationStoreMigrations(db, logger as never);
+        await applyAnnotationStoreMigrations(db, logger as never); // a second replica
+        const store = new DatabaseAnnotationStore(db);
+        await store.setAnnotations('component:ns/a', { k1: 'v1', k2: 'v2' });
+        await store.setAnnotations('component:ns/a', { k1: 'v1b', k2: null });
+        expect(await store.getAnnotations('component:ns/a')).toEqual({ k1: 'v1b' });
+        await store.deleteAllAnnotations('component:ns/a');
+        expect(await store.getAnnotations('component:ns/a')).toEqual({});
+      } finally {
+        await db.schema.dropTableIfExists(ANNOTATIONS_TABLE).catch(() => undefined);
+        await db.destroy();
+      }
+    });
+  }
+});
