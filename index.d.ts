@@ -60,6 +60,17 @@ export declare class IngestionEngine {
   finishConsistencyCheck(check: number, listed: number, listedOwned: number, heal: boolean): Promise<ConsistencyReport>
   /** Refs to hand over again with a content change (at most `limit`). */
   healRefs(limit: number): Promise<HealRef[]>
+  /**
+   * Records an entity the catalog gets at once, outside a cycle (`Engine::record_inserted`):
+   * owned and seen in the current cycle. Resolves with the ref as stored, or `null`
+   * (nothing recorded) for a malformed ref or a kind this module does not produce.
+   */
+  recordInserted(entityRef: string): Promise<string | null>
+  /**
+   * Forgets an entity removed from the catalog at once (`Engine::forget_removed`).
+   * Resolves with whether the provider owned it.
+   */
+  forgetRemoved(entityRef: string): Promise<boolean>
   /** Forgets the current cycle; the next tick starts a new one from the beginning. */
   reset(): Promise<void>
   /** Makes the next action due now. */

@@ -53,6 +53,11 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
   private readonly urlReader?: UrlReaderService;
   readonly consistency?: CatalogConsistency;
   private connection?: EntityProviderConnection;
+  private onConnected!: (connection: EntityProviderConnection) => void;
+  /** The catalog's connection, once `connect` ran (the immediate-catalog service writes through it). */
+  readonly connected = new Promise<EntityProviderConnection>(resolve => {
+    this.onConnected = resolve;
+  });
   private inFlight?: Promise<unknown>;
   private stopping = false;
   private closed = false;
@@ -80,6 +85,7 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
 
   async connect(connection: EntityProviderConnection): Promise<void> {
     this.connection = connection;
+    this.onConnected(connection);
     await this.scheduler.scheduleTask({
       id: this.taskId,
       frequency: { seconds: this.burstInterval },

@@ -157,6 +157,21 @@ impl IngestionEngine {
         .await)
     }
 
+    /// Records an entity the catalog gets at once, outside a cycle (`Engine::record_inserted`):
+    /// owned and seen in the current cycle. Resolves with the ref as stored, or `null`
+    /// (nothing recorded) for a malformed ref or a kind this module does not produce.
+    #[napi(ts_return_type = "Promise<string | null>")]
+    pub async fn record_inserted(&self, entity_ref: String) -> JsResult<Option<String>> {
+        JsResult(async { self.live()?.record_inserted(&entity_ref).await }.await)
+    }
+
+    /// Forgets an entity removed from the catalog at once (`Engine::forget_removed`).
+    /// Resolves with whether the provider owned it.
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub async fn forget_removed(&self, entity_ref: String) -> JsResult<bool> {
+        JsResult(async { self.live()?.forget_removed(&entity_ref).await }.await)
+    }
+
     /// Forgets the current cycle; the next tick starts a new one from the beginning.
     #[napi(ts_return_type = "Promise<void>")]
     pub async fn reset(&self) -> JsResult<()> {

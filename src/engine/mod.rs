@@ -2,14 +2,15 @@
 //! one is due, hands each page to a `Sink` and only then commits the page's progress.
 //!
 //! PUBLIC SURFACE (the binding depends on it): `Engine::open`, `probe`, `tick`, `status`,
-//! `adopt`, `owned_count`, `reset`, `refresh`, `cancel`, `close`, the consistency check
-//! (`consistency.rs`), the `Sink` trait,
-//! `Mutation`, `TickReport`.
+//! `adopt`, `owned_count`, `record_inserted`, `forget_removed` (in `immediate.rs`), `reset`,
+//! `refresh`, `cancel`, `close`, the consistency check (`consistency.rs`), the `Sink`
+//! trait, `Mutation`, `TickReport`.
 
 pub mod consistency;
 pub mod status;
 
 mod burst;
+mod immediate;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};

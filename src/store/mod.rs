@@ -3,6 +3,7 @@
 //! a process that lost its lease cannot overwrite another's progress.
 
 mod consistency;
+mod immediate;
 mod migrate;
 mod staging_cache;
 
