@@ -14,7 +14,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef, type Entity } from '@backstage/catalog-model';
 import type { OpenChoreoIncrementalEntityProvider } from '../provider';
-import { MANAGED_BY_LOCATION } from '../adoption';
+import { MANAGED_BY_LOCATION } from '../catalogListing';
 import { openChoreoServicesRegistryRef, type OpenChoreoServicesRegistry } from './registry';
 
 const MANAGED_BY_ORIGIN_LOCATION = 'backstage.io/managed-by-origin-location';
