@@ -14,6 +14,7 @@ mod cursor;
 mod faults;
 mod kind;
 mod labels;
+mod oauth;
 mod platform;
 mod prng;
 mod respond;
@@ -26,6 +27,7 @@ mod synthetic;
 
 pub use cursor::cursor_after;
 pub use faults::{Faults, DEFAULT_CURSOR_TTL_MS};
+pub use oauth::{OAuthSettings, OAuthStats};
 pub use kind::{Kind, KindInfo, Scope, KINDS};
 pub use server::{MockHandle, MockOptions, MockServer};
 pub use stats::Stats;
