@@ -80,8 +80,8 @@ impl Auth {
             Auth::None => "OpenChoreo requires credentials: set openchoreo.auth (client credentials) or openchoreo.token".into(),
             Auth::Static(_) => "check openchoreo.token: OpenChoreo refused the credentials".into(),
             Auth::ClientCredentials(source) => format!(
-                "OpenChoreo refused a fresh token from {} for openchoreo.auth.clientId '{}': check the client's \
-                 permissions and openchoreo.auth.scope",
+                "OpenChoreo refused the access token issued by {} to openchoreo.auth.clientId '{}' (a 401 is \
+                 retried once with a fresh token): check the client's permissions and openchoreo.auth.scope",
                 source.shown_url, source.credentials.client_id
             ),
         }
@@ -173,7 +173,10 @@ impl TokenSource {
                     attempt += 1;
                 }
                 Err((mut e, _)) => {
-                    e.message = self.scrub(format!("{} (after {attempt} attempt(s))", e.message));
+                    if attempt > 1 {
+                        e.message = format!("{} (after {attempt} token requests)", e.message);
+                    }
+                    e.message = self.scrub(e.message);
                     return Err(e);
                 }
             }

@@ -156,7 +156,9 @@ impl Client {
                         }
                         _ => {
                             let mut e = self.scrub(e);
-                            e.message = format!("{} (after {requests} attempt(s))", e.message);
+                            if requests > 1 {
+                                e.message = format!("{} (after {requests} attempts)", e.message);
+                            }
                             return Err(e);
                         }
                     }
