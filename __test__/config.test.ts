@@ -103,8 +103,11 @@ describe('readOpenChoreoIncrementalConfig', () => {
       expect(read({ baseUrl: 'http://x', auth, features: { auth: { enabled: true } } }).clientCredentials).toEqual(auth);
     });
 
-    it('empty values (an unset environment variable) count as unset', () => {
-      expect(read({ baseUrl: 'http://x', auth: { clientId: '', clientSecret: '', tokenUrl: '', scope: '' } }).clientCredentials).toBeUndefined();
+    it('an auth block without credentials (unset environment variables) is no auth', () => {
+      expect(read({ baseUrl: 'http://x', auth: {} }).clientCredentials).toBeUndefined();
+      const warn = jest.fn();
+      expect(read({ baseUrl: 'http://x', auth: { scope: 'openid' } }, warn).clientCredentials).toBeUndefined();
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('openchoreo.auth.scope is set without client credentials'));
     });
 
     it.each([

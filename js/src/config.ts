@@ -78,8 +78,7 @@ const redactUrl = (url: string) => url.replace(/\/\/[^/@]*@/, '//***@');
  * `openchoreo.features.auth.enabled` (default true), with the legacy module's meaning:
  * a form-encoded client-credentials grant, `scope` space-separated, no token while auth
  * is disabled. Unlike the legacy module, which then silently sends no token, a partial
- * set or one alongside `openchoreo.token` refuses to start, naming the keys. Empty
- * values (an unset environment variable) count as unset.
+ * set or one alongside `openchoreo.token` refuses to start, naming the keys.
  */
 function readClientCredentials(
   config: Config,
