@@ -193,7 +193,7 @@ async fn a_revoked_client_backs_off_as_auth_and_removes_nothing() {
         &mock,
         cfg,
         // Its tokens are refused from now on, and it gets no new ones.
-        |h| h.update_oauth(|s| drop(s.revoked.insert(CLIENT_ID.into()))).unwrap(),
+        |h| h.update_oauth(|s| s.revoked = [CLIENT_ID.to_string()].into()).unwrap(),
         &["HTTP 401 invalid_client", "openchoreo.auth.clientId", "openchoreo.auth.clientSecret"],
         |h| h.update_oauth(|s| s.revoked.clear()).unwrap(),
     )

@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::faults::Faults;
-use crate::oauth::OAuthSettings;
 use crate::kind::Kind;
+use crate::oauth::OAuthSettings;
 use crate::respond;
 use crate::server::MockHandle;
 use crate::store::MockError;
@@ -247,7 +247,10 @@ async fn patch_oauth(State(h): State<MockHandle>, body: Bytes) -> Response {
         return respond::bad_request("body must be a JSON object");
     };
     let mut current = serde_json::to_value(h.oauth()).expect("settings serialise");
-    current.as_object_mut().expect("settings object").extend(patch);
+    current
+        .as_object_mut()
+        .expect("settings object")
+        .extend(patch);
     match serde_json::from_value::<OAuthSettings>(current) {
         Ok(settings) => apply_oauth(&h, settings),
         Err(e) => respond::bad_request(&format!("invalid oauth settings: {e}")),

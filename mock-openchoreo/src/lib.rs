@@ -27,8 +27,8 @@ mod synthetic;
 
 pub use cursor::cursor_after;
 pub use faults::{Faults, DEFAULT_CURSOR_TTL_MS};
-pub use oauth::{OAuthSettings, OAuthStats};
 pub use kind::{Kind, KindInfo, Scope, KINDS};
+pub use oauth::{OAuthSettings, OAuthStats};
 pub use server::{MockHandle, MockOptions, MockServer};
 pub use stats::Stats;
 pub use store::MockError;

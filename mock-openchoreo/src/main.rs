@@ -119,7 +119,9 @@ fn parse_args(args: &[String]) -> Result<(MockOptions, OAuthSettings), String> {
     }
     opts.spec.validate()?;
     opts.faults.validate()?;
-    oauth.validate().map_err(|e| format!("--token-lifetime-secs: {e}"))?;
+    oauth
+        .validate()
+        .map_err(|e| format!("--token-lifetime-secs: {e}"))?;
     Ok((opts, oauth))
 }
 
@@ -145,7 +147,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    server.handle().set_oauth(oauth).expect("validated when parsed");
+    server
+        .handle()
+        .set_oauth(oauth)
+        .expect("validated when parsed");
     println!(
         "mock-openchoreo listening on {} ({components} components)",
         server.url()

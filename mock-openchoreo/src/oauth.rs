@@ -172,7 +172,11 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 
 /// `POST /oauth2/token`: the client-credentials grant, the client authenticated in the
 /// form body (`client_secret_post`, as the legacy module sends it) or with HTTP Basic.
-pub(crate) async fn token(State(h): State<MockHandle>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn token(
+    State(h): State<MockHandle>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let (latency, fail_status) = {
         let mut st = h.shared.oauth.lock().unwrap();
         st.stats.token_requests += 1;
@@ -187,11 +191,24 @@ pub(crate) async fn token(State(h): State<MockHandle>, headers: HeaderMap, body:
     };
     if let Some(status) = fail_status {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        return refuse((status, [(header::CONTENT_TYPE, "text/plain")], "no healthy upstream").into_response());
+        return refuse(
+            (
+                status,
+                [(header::CONTENT_TYPE, "text/plain")],
+                "no healthy upstream",
+            )
+                .into_response(),
+        );
     }
     let form: HashMap<String, String> = match serde_urlencoded::from_bytes(&body) {
         Ok(f) => f,
-        Err(_) => return refuse(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "the body is not form-encoded")),
+        Err(_) => {
+            return refuse(oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "the body is not form-encoded",
+            ))
+        }
     };
     let (id, secret) = match basic_credentials(&headers) {
         Some(pair) => pair,
@@ -203,14 +220,32 @@ pub(crate) async fn token(State(h): State<MockHandle>, headers: HeaderMap, body:
     let mut st = h.shared.oauth.lock().unwrap();
     st.stats.last_scope = form.get("scope").cloned();
     let verdict = if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
-        Err(oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only client_credentials is supported"))
+        Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "only client_credentials is supported",
+        ))
     } else if st.settings.clients.get(&id) != Some(&secret) || st.settings.revoked.contains(&id) {
-        Err(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed"))
+        Err(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed",
+        ))
     } else if let Some(missing) = st.settings.required_scope.as_deref().and_then(|required| {
-        let asked: BTreeSet<&str> = form.get("scope").map(|s| s.split_whitespace().collect()).unwrap_or_default();
-        required.split_whitespace().find(|s| !asked.contains(s)).map(str::to_owned)
+        let asked: BTreeSet<&str> = form
+            .get("scope")
+            .map(|s| s.split_whitespace().collect())
+            .unwrap_or_default();
+        required
+            .split_whitespace()
+            .find(|s| !asked.contains(s))
+            .map(str::to_owned)
     }) {
-        Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &format!("the scope {missing} is required")))
+        Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            &format!("the scope {missing} is required"),
+        ))
     } else {
         Ok(())
     };
@@ -227,8 +262,10 @@ pub(crate) async fn token(State(h): State<MockHandle>, headers: HeaderMap, body:
                 "expires_in": expires_in,
             }))
             .into_response();
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+            r.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
             r
         }
     }
@@ -237,7 +274,9 @@ pub(crate) async fn token(State(h): State<MockHandle>, headers: HeaderMap, body:
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
     Some((id.to_owned(), secret.to_owned()))

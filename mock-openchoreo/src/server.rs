@@ -114,9 +114,15 @@ impl MockHandle {
     }
 
     /// Registers a client and makes `/api/v1` require tokens issued to a client.
-    pub fn require_client_credentials(&self, client_id: &str, client_secret: &str, lifetime: Duration) {
+    pub fn require_client_credentials(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        lifetime: Duration,
+    ) {
         self.update_oauth(|s| {
-            s.clients.insert(client_id.to_owned(), client_secret.to_owned());
+            s.clients
+                .insert(client_id.to_owned(), client_secret.to_owned());
             s.require_tokens = true;
             s.token_lifetime_ms = lifetime.as_millis().max(1) as u64;
         })
