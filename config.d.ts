@@ -11,6 +11,28 @@ export interface Config {
      */
     token?: string;
     /**
+     * OAuth2 client credentials for OpenChoreo (the legacy module's keys): clientId,
+     * clientSecret and tokenUrl together. Exclusive with token.
+     */
+    auth?: {
+      clientId?: string;
+      /** @visibility secret */
+      clientSecret?: string;
+      /** The identity provider's token endpoint. */
+      tokenUrl?: string;
+      /** Space-separated scopes sent with the grant. */
+      scope?: string;
+    };
+    features?: {
+      auth?: {
+        /**
+         * false: openchoreo.auth is not used (as the legacy module). Default true.
+         * @visibility frontend
+         */
+        enabled?: boolean;
+      };
+    };
+    /**
      * Owner of entities whose OpenChoreo resource has no backstage.io/owner annotation:
      * a group name (becomes group:default/<name>) or a full entity ref.
      * Default: openchoreo-users.

@@ -87,6 +87,15 @@ export declare class IngestionEngine {
   close(): Promise<void>
 }
 
+/** `openchoreo.auth.*`: the OAuth2 client-credentials grant. */
+export interface ClientCredentialsOptions {
+  clientId: string
+  clientSecret: string
+  tokenUrl: string
+  /** Space-separated scopes. */
+  scope?: string
+}
+
 export interface CompletedCycle {
   cycle: number
   startedAt: number
@@ -166,6 +175,11 @@ export interface EngineOptions {
   baseUrl: string
   /** Static bearer token (`openchoreo.token`). */
   token?: string
+  /**
+   * OAuth2 client credentials (`openchoreo.auth.*`); leave unset when
+   * `openchoreo.features.auth.enabled` is false. Exclusive with `token`.
+   */
+  clientCredentials?: ClientCredentialsOptions
   /** Full owner entity ref, e.g. `group:default/openchoreo-users`. */
   defaultOwner?: string
   /** `sqlite://path`, `sqlite::memory:` or `postgres://...`; default `sqlite::memory:`. */

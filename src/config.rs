@@ -21,6 +21,9 @@ pub struct EngineConfig {
     pub base_url: String,
     /// Static bearer token (`openchoreo.token`). Never logged.
     pub token: Option<String>,
+    /// OAuth2 client credentials (`openchoreo.auth.*`), set only while
+    /// `openchoreo.features.auth.enabled` is not false. Exclusive with `token`.
+    pub client_credentials: Option<ClientCredentials>,
     /// Full owner ref for entities without a `backstage.io/owner` annotation.
     pub default_owner: String,
     /// `sqlite://path`, `sqlite::memory:` or `postgres://...`.
@@ -47,12 +50,67 @@ pub struct EngineConfig {
     pub max_pages_per_list: i64,
 }
 
+/// The OAuth2 client-credentials grant, as the legacy module's token service makes it:
+/// a form-encoded POST of `grant_type`, `client_id`, `client_secret` and, when set,
+/// `scope` to `token_url`.
+#[derive(Clone, PartialEq)]
+pub struct ClientCredentials {
+    /// `openchoreo.auth.clientId`.
+    pub client_id: String,
+    /// `openchoreo.auth.clientSecret`. Never logged.
+    pub client_secret: String,
+    /// `openchoreo.auth.tokenUrl`: the identity provider's token endpoint.
+    pub token_url: String,
+    /// `openchoreo.auth.scope`: space-separated scopes; none when unset or blank.
+    pub scope: Option<String>,
+}
+
+impl ClientCredentials {
+    /// The scopes as sent: whitespace-separated words joined by one space (the legacy
+    /// module splits on whitespace and joins with a space), or none.
+    pub fn scope_param(&self) -> Option<String> {
+        let words: Vec<&str> = self.scope.as_deref().unwrap_or("").split_whitespace().collect();
+        (!words.is_empty()).then(|| words.join(" "))
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (key, value) in [("clientId", &self.client_id), ("clientSecret", &self.client_secret), ("tokenUrl", &self.token_url)] {
+            if value.trim().is_empty() {
+                return Err(Error::config(format!(
+                    "openchoreo.auth.{key} must not be empty: client credentials need clientId, clientSecret and tokenUrl"
+                )));
+            }
+        }
+        let url = self.token_url.trim();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(Error::config(format!(
+                "openchoreo.auth.tokenUrl must start with http:// or https://, got '{}'",
+                redact_url(url)
+            )));
+        }
+        Ok(())
+    }
+}
+
+// Hand-written so that the secret never reaches a log line through `{:?}`.
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("token_url", &redact_url(&self.token_url))
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             provider_name: DEFAULT_PROVIDER_NAME.to_string(),
             base_url: String::new(),
             token: None,
+            client_credentials: None,
             default_owner: "group:default/openchoreo-users".to_string(),
             database_url: "sqlite::memory:".to_string(),
             chunk_size: 50,
@@ -82,6 +140,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("provider_name", &self.provider_name)
             .field("base_url", &redact_url(&self.base_url))
             .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("client_credentials", &self.client_credentials)
             .field("default_owner", &self.default_owner)
             .field("database_url", &redact_url(&self.database_url))
             .field("chunk_size", &self.chunk_size)
@@ -109,6 +168,16 @@ impl EngineConfig {
                 "openchoreo.baseUrl must start with http:// or https://, got '{}'",
                 redact_url(base)
             )));
+        }
+        if let Some(cc) = &self.client_credentials {
+            if self.token.as_deref().is_some_and(|t| !t.is_empty()) {
+                return Err(Error::config(
+                    "openchoreo.token and openchoreo.auth (clientId, clientSecret, tokenUrl) are both set: \
+                     use one of them (remove openchoreo.token to use client credentials, or set \
+                     openchoreo.features.auth.enabled to false to use the static token)",
+                ));
+            }
+            cc.validate()?;
         }
         if self.provider_name.trim().is_empty() {
             return Err(Error::config("openchoreo.incremental.providerName must not be empty"));
@@ -191,6 +260,40 @@ mod tests {
         c.database_url = "postgres://u:pw@h/db".into();
         let s = format!("{c:?}");
         assert!(!s.contains("tok-123") && !s.contains("pw@"), "{s}");
+    }
+
+    fn credentials() -> ClientCredentials {
+        ClientCredentials {
+            client_id: "backstage".into(),
+            client_secret: "cs-SECRET".into(),
+            token_url: "https://idp.example/oauth2/token".into(),
+            scope: Some("  openid   api://x/.default ".into()),
+        }
+    }
+
+    #[test]
+    fn client_credentials_are_checked_and_exclusive_with_the_token() {
+        let mut c = valid();
+        c.client_credentials = Some(credentials());
+        c.validate().unwrap();
+        assert_eq!(credentials().scope_param().as_deref(), Some("openid api://x/.default"));
+        assert_eq!(ClientCredentials { scope: Some("  ".into()), ..credentials() }.scope_param(), None);
+        c.token = Some("tok".into());
+        let e = c.validate().unwrap_err().message;
+        assert!(e.contains("openchoreo.token") && e.contains("openchoreo.auth"), "{e}");
+        c.token = None;
+        for (change, key) in [
+            (ClientCredentials { client_id: " ".into(), ..credentials() }, "openchoreo.auth.clientId"),
+            (ClientCredentials { client_secret: "".into(), ..credentials() }, "openchoreo.auth.clientSecret"),
+            (ClientCredentials { token_url: "idp.example/token".into(), ..credentials() }, "openchoreo.auth.tokenUrl"),
+        ] {
+            c.client_credentials = Some(change);
+            let e = c.validate().unwrap_err().message;
+            assert!(e.contains(key) && !e.contains("cs-SECRET"), "{e}");
+        }
+        c.client_credentials = Some(credentials());
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("cs-SECRET") && shown.contains("backstage"), "{shown}");
     }
 
     #[test]

@@ -137,4 +137,9 @@ export class MockOpenChoreo {
   putFaults(faults: Record<string, unknown>): Promise<unknown> {
     return this.admin('PUT', '/faults', faults);
   }
+
+  /** Changes the token endpoint's settings (`clients`, `revoked`, `tokenLifetimeMs`, ...). */
+  patchOAuth(settings: Record<string, unknown>): Promise<{ settings: unknown; stats: { tokensIssued: number } }> {
+    return this.admin('PATCH', '/oauth', settings);
+  }
 }

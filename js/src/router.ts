@@ -47,7 +47,9 @@ const STATUS_BY_CODE: Record<string, number> = {
  */
 export function createRouter(options: RouterOptions): express.Router {
   const { providers, httpAuth, permissions, logger } = options;
-  const secrets = [...providers.values()].map(p => p.options.token).filter((t): t is string => !!t);
+  const secrets = [...providers.values()]
+    .flatMap(p => [p.options.token, p.options.clientCredentials?.clientSecret])
+    .filter((t): t is string => !!t);
   const scrub = (text: string) => secrets.reduce((acc, s) => acc.split(s).join('***'), redactUrls(text));
 
   const router = express.Router();

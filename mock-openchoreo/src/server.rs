@@ -3,7 +3,7 @@
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::http::header;
@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::faults::Faults;
 use crate::kind::Kind;
+use crate::oauth::{OAuthSettings, OAuthState, OAuthStats};
 use crate::stats::{Recorder, Stats};
 use crate::store::{MockError, Store};
 use crate::summary::Summary;
@@ -37,6 +38,8 @@ pub(crate) struct Shared {
     pub store: RwLock<Store>,
     pub faults: RwLock<Faults>,
     pub token: RwLock<Option<String>>,
+    /// The token endpoint and the tokens it issued.
+    pub oauth: Mutex<OAuthState>,
     pub stats: Recorder,
     /// Requests since faults were last set: the dice index, so runs are reproducible.
     pub fault_counter: AtomicU64,
@@ -56,6 +59,7 @@ impl MockHandle {
                 store: RwLock::new(Store::new(opts.spec.clone())),
                 faults: RwLock::new(opts.faults),
                 token: RwLock::new(opts.token.clone()),
+                oauth: Mutex::new(OAuthState::default()),
                 stats: Recorder::new(),
                 fault_counter: AtomicU64::new(0),
             }),
@@ -88,6 +92,56 @@ impl MockHandle {
 
     pub fn set_token(&self, token: Option<String>) {
         *self.shared.token.write().unwrap() = token;
+    }
+
+    // ---- the OAuth2 token endpoint ----
+
+    /// How `POST /oauth2/token` behaves and whether `/api/v1` requires its tokens.
+    pub fn oauth(&self) -> OAuthSettings {
+        self.shared.oauth.lock().unwrap().settings.clone()
+    }
+
+    /// Replaces the token endpoint's settings; issued tokens stay valid until they expire.
+    pub fn set_oauth(&self, settings: OAuthSettings) -> Result<(), String> {
+        settings.validate()?;
+        self.shared.oauth.lock().unwrap().settings = settings;
+        Ok(())
+    }
+
+    /// Changes some token endpoint settings, keeping the others.
+    pub fn update_oauth(&self, change: impl FnOnce(&mut OAuthSettings)) -> Result<(), String> {
+        let mut s = self.oauth();
+        change(&mut s);
+        self.set_oauth(s)
+    }
+
+    /// Registers a client and makes `/api/v1` require tokens issued to a client.
+    pub fn require_client_credentials(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        lifetime: Duration,
+    ) {
+        self.update_oauth(|s| {
+            s.clients
+                .insert(client_id.to_owned(), client_secret.to_owned());
+            s.require_tokens = true;
+            s.token_lifetime_ms = lifetime.as_millis().max(1) as u64;
+        })
+        .expect("valid settings");
+    }
+
+    /// Every token issued so far expires now (the API answers 401 for it).
+    pub fn expire_tokens(&self) {
+        self.shared.oauth.lock().unwrap().expire_all();
+    }
+
+    pub fn oauth_stats(&self) -> OAuthStats {
+        self.shared.oauth.lock().unwrap().stats()
+    }
+
+    pub fn reset_oauth_stats(&self) {
+        self.shared.oauth.lock().unwrap().reset_stats();
     }
 
     // ---- stats and counts ----
@@ -299,6 +353,7 @@ fn router(handle: MockHandle) -> Router {
         .route("/health", get(|| async { "OK" }))
         .route("/ready", get(|| async { "Ready" }))
         .route("/version", get(version))
+        .route("/oauth2/token", axum::routing::post(crate::oauth::token))
         .merge(crate::api::router(handle.clone()))
         .merge(crate::admin::router())
         .route("/templates/{name}/template.yaml", get(authored_template))
