@@ -5,6 +5,7 @@
 //! `adopt`, `owned_count`, `reset`, `refresh`, `cancel`, `close`, the `Sink` trait,
 //! `Mutation`, `TickReport`.
 
+pub mod events;
 pub mod status;
 
 mod burst;
@@ -127,6 +128,8 @@ pub struct Engine {
     burst: Mutex<()>,
     cancel: AtomicBool,
     closed: AtomicBool,
+    /// Change events waiting or being applied (see `events`).
+    events: events::queue::EventQueue,
 }
 
 /// Provider statuses, as stored and shown.
@@ -165,6 +168,7 @@ impl Engine {
             burst: Mutex::new(()),
             cancel: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            events: Default::default(),
         })
     }
 
@@ -249,6 +253,7 @@ impl Engine {
             rejected_removal: row.rejected_removal.clone(),
             last_completed_cycle: row.last_completed.clone(),
             owned_entities: owned,
+            events: self.events.stats(),
         })
     }
 
@@ -333,6 +338,7 @@ impl Engine {
         if self.closed.swap(true, Ordering::SeqCst) {
             return;
         }
+        self.events.stop();
         self.cancel.store(true, Ordering::SeqCst);
         // A running burst stops after its page; a catalog that never answers must not
         // hold shutdown forever (the page is then simply repeated by the next process).
@@ -344,6 +350,22 @@ impl Engine {
             tracing::warn!(provider = %self.config.provider_name, error = %e, "could not write the staged workloads held in memory");
         }
         self.store.close().await;
+    }
+
+    /// Takes a change event (its payload's JSON, `{kind, name, namespace?, action}`);
+    /// applied by the workers [`Engine::start_events`] runs. Never blocks.
+    pub fn push_event(&self, payload: &str) -> events::queue::Pushed {
+        self.events.push_json(payload)
+    }
+
+    /// Starts applying change events through `sink` (until the engine closes).
+    pub fn start_events<S: Sink + 'static>(self: &std::sync::Arc<Self>, sink: std::sync::Arc<S>, config: events::queue::EventsConfig) {
+        events::queue::EventQueue::start(self.clone(), sink, config);
+    }
+
+    /// The change events' counters (also in [`Engine::status`]).
+    pub fn event_stats(&self) -> events::EventStats {
+        self.events.stats()
     }
 
     pub(crate) fn canceled(&self) -> bool {

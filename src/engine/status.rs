@@ -27,6 +27,9 @@ pub struct ProviderStatus {
     pub last_completed_cycle: Option<CompletedCycle>,
     /// Entity refs this provider currently owns in the catalog.
     pub owned_entities: i64,
+    /// Change events of this process (see `crate::engine::events`).
+    #[serde(default)]
+    pub events: super::events::EventStats,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -2,8 +2,11 @@
 //! tables, all owned by this module. Every write of a burst is fenced by the burst lease:
 //! a process that lost its lease cannot overwrite another's progress.
 
+mod events;
 mod migrate;
 mod staging_cache;
+
+pub use events::{Claim, Mark};
 
 use staging_cache::Plan;
 
