@@ -9,6 +9,8 @@ import { IngestionEngine, errorCode, errorMessage } from './native';
 import { OpenChoreoIncrementalEntityProvider } from './provider';
 import { openChoreoProcessors } from './processors';
 import { createRouter, HEALTH_PATH } from './router';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
+import { eventsEnabled, subscribeToOpenChoreoEvents } from './events';
 
 // CommonJS interop: take the extension point from the namespace object.
 const { catalogProcessingExtensionPoint, catalogServiceRef } = catalogNode;
@@ -73,6 +75,7 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
         permissions: coreServices.permissions,
         auth: coreServices.auth,
         catalogService: catalogServiceRef,
+        events: eventsServiceRef,
       },
       async init({
         catalog,
@@ -87,6 +90,7 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
         permissions,
         auth,
         catalogService,
+        events,
       }) {
         const options = readOpenChoreoIncrementalConfig(config, logger);
         const stateDb = await resolveStateDatabase(config, database, options.databaseUrl);
@@ -132,7 +136,11 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
           burstLength: options.burstLength,
           burstInterval: options.burstInterval,
           metrics: new IngestionMetrics(),
+          events: eventsEnabled(config) ? {} : undefined,
         });
+        if (eventsEnabled(config)) {
+          await subscribeToOpenChoreoEvents({ events, engine, logger });
+        }
         catalog.addEntityProvider(provider);
         for (const processor of openChoreoProcessors()) catalog.addProcessor(processor);
 

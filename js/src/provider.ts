@@ -1,6 +1,6 @@
 import type { LoggerService, SchedulerService, UrlReaderService } from '@backstage/backend-plugin-api';
 import type { EntityProvider, EntityProviderConnection } from '@backstage/plugin-catalog-node';
-import { IngestionEngine, errorCode, errorMessage, type ProviderStatus, type TickReport } from './native';
+import { IngestionEngine, errorCode, errorMessage, type EventsOptions, type ProviderStatus, type TickReport } from './native';
 import { IngestionMetrics } from './metrics';
 import type { LegacyAdoption } from './adoption';
 import { completeCustomTemplates } from './customTemplates';
@@ -25,6 +25,11 @@ export interface OpenChoreoIncrementalEntityProviderOptions {
    * module leaves them out.
    */
   urlReader?: UrlReaderService;
+  /**
+   * Apply OpenChoreo change events (pushed with `engine.pushEvent`, see `./events`) once
+   * connected; off when omitted.
+   */
+  events?: EventsOptions;
 }
 
 /** The outcome of a manual refresh. */
@@ -48,6 +53,7 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
   private readonly metrics?: IngestionMetrics;
   private readonly adoption?: LegacyAdoption;
   private readonly urlReader?: UrlReaderService;
+  private readonly events?: EventsOptions;
   private connection?: EntityProviderConnection;
   private inFlight?: Promise<unknown>;
   private stopping = false;
@@ -62,6 +68,7 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
     this.metrics = options.metrics;
     this.adoption = options.adoption;
     this.urlReader = options.urlReader;
+    this.events = options.events;
   }
 
   getProviderName(): string {
@@ -75,6 +82,12 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
 
   async connect(connection: EntityProviderConnection): Promise<void> {
     this.connection = connection;
+    if (this.events) {
+      // Each event's mutation goes through the same connection as the bursts' pages.
+      await this.engine.startEvents(async json => {
+        await connection.applyMutation(await completeCustomTemplates(JSON.parse(json), this.urlReader, this.logger));
+      }, this.events);
+    }
     await this.scheduler.scheduleTask({
       id: this.taskId,
       frequency: { seconds: this.burstInterval },
