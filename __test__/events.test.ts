@@ -2,7 +2,8 @@
 // catalog plugin, this module with the real addon, the stand-in OpenChoreo.
 import request from 'supertest';
 import { createBackendPlugin } from '@backstage/backend-plugin-api';
-import { eventsServiceRef, type EventsService } from '@backstage/plugin-events-node';
+// The real events service: the test backend's default is a mock that delivers nothing.
+import { eventsServiceFactory, eventsServiceRef, type EventsService } from '@backstage/plugin-events-node';
 import { MockOpenChoreo } from './support/mock';
 import { openChoreoConfig, providerEntities, startCatalog, waitFor, type TestCatalog } from './support/backend';
 
@@ -35,7 +36,7 @@ describe('OpenChoreo change events', () => {
   beforeAll(async () => {
     mock = await MockOpenChoreo.start(['--namespaces', '1', '--projects', '2', '--components', '3']);
     const config = { ...openChoreoConfig(mock.url, { chunkSize: 20, restLength: 60 }), events: { useEventBus: 'never' } };
-    catalog = await startCatalog({ config, features: [publisherPlugin] });
+    catalog = await startCatalog({ config, features: [eventsServiceFactory, publisherPlugin] });
     const total = (await mock.summary()).components;
     await waitFor('the first cycle', async () => {
       const list = await providerEntities(catalog.server);

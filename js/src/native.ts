@@ -9,6 +9,8 @@ export type {
   ItemError,
   RejectedRemoval,
   CompletedCycle,
+  EventsOptions,
+  EventStats,
 } from '../index';
 
 /** A rejection of the addon: a JS `Error` (possibly from another realm) with a `code`. */

@@ -125,7 +125,7 @@ impl IngestionEngine {
     /// Takes an OpenChoreo change event (the payload's JSON, `{kind, name, namespace?,
     /// action}`); never blocks. Returns `queued`, `coalesced`, `overflowed` (the queue is
     /// full: the next cycle is made due now) or `ignored: <why>`.
-    #[napi]
+    #[napi(ts_return_type = "string")]
     pub fn push_event(&self, payload_json: String) -> JsResult<String> {
         use crate::engine::events::queue::Pushed;
         JsResult(self.live().map(|engine| match engine.push_event(&payload_json) {
