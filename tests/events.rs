@@ -146,11 +146,14 @@ async fn each_event_leaves_the_catalog_as_a_full_cycle_would() {
     }
 }
 
+/// The ref to hold, the signal that it arrived, and the release.
+type Gate = (String, tokio::sync::oneshot::Sender<()>, tokio::sync::oneshot::Receiver<()>);
+
 /// A sink that holds the first mutation naming `gate` until released, so an event can
 /// run in between.
 struct GatedSink {
     inner: CatalogSink,
-    gate: Mutex<Option<(String, tokio::sync::oneshot::Sender<()>, tokio::sync::oneshot::Receiver<()>)>>,
+    gate: Mutex<Option<Gate>>,
 }
 
 impl Sink for GatedSink {
