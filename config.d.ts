@@ -38,6 +38,11 @@ export interface Config {
      * Default: openchoreo-users.
      */
     defaultOwner?: string;
+    /** OpenChoreo change events (topic `openchoreo` and its `openchoreo.<kind>` sub-topics). */
+    events?: {
+      /** Apply change events within seconds instead of on the next cycle. Default true. */
+      enabled?: boolean;
+    };
     /** Incremental ingestion (this module). */
     incremental?: {
       /** Seconds one burst keeps fetching pages. Default 10. */

@@ -35,6 +35,19 @@ export declare class IngestionEngine {
    * (`json => connection.applyMutation(JSON.parse(json))`), not a bare method.
    */
   tick(sink: (mutationJson: string) => Promise<void>): Promise<TickReport>
+  /**
+   * Takes an OpenChoreo change event (the payload's JSON, `{kind, name, namespace?,
+   * action}`); never blocks. Returns `queued`, `coalesced`, `overflowed` (the queue is
+   * full: the next cycle is made due now) or `ignored: <why>`.
+   */
+  pushEvent(payloadJson: string): string
+  /**
+   * Starts applying change events (until `close`), each as one `applyMutation` through
+   * `sink` (as for `tick`).
+   */
+  startEvents(sink: (mutationJson: string) => Promise<void>, options?: EventsOptions): Promise<void>
+  /** The change events' counters (also in `status().events`). */
+  eventStats(): EventStats
   /** The provider's persisted state. */
   status(): Promise<ProviderStatus>
   /**
@@ -200,6 +213,44 @@ export interface EngineOptions {
   requestTimeoutSeconds?: number
 }
 
+/** How change events are worked; unset fields take the engine's defaults. */
+export interface EventsOptions {
+  /** Distinct resources waiting, at most (default 10000). */
+  capacity?: number
+  /** How long an event waits for others about the same resource (default 100 ms). */
+  coalesceWindowMs?: number
+  /** Resources fetched at once (default 4). */
+  workers?: number
+}
+
+/** Change events of this process: counters since it started (see `pushEvent`). */
+export interface EventStats {
+  /** Whether events are applied (`openchoreo.events.enabled` and `startEvents` called). */
+  enabled: boolean
+  received: number
+  /** Fetched and applied to the catalog. */
+  applied: number
+  /** Merged into an event about the same resource (fetched once for all). */
+  coalesced: number
+  /** Not applied after every retry (each made the next cycle due now). */
+  failed: number
+  retries: number
+  /** Payloads naming nothing this module ingests. */
+  ignored: number
+  /** Did not fit the queue (each made the next cycle due now). */
+  overflowed: number
+  /** Times a lost event made the next cycle due now. */
+  refreshesRequested: number
+  /** Cascading removals a guard refused. */
+  rejectedCascades: number
+  queued: number
+  inFlight: number
+  /** Receipt to the catalog's acceptance, of the last applied event (ms). */
+  lastLagMillis: number | null
+  lastAppliedAt: number | null
+  lastError: string | null
+}
+
 /** A ref waiting to be handed over again, with the check that asked. */
 export interface HealRef {
   entityRef: string
@@ -243,6 +294,8 @@ export interface ProviderStatus {
   consistency: ConsistencyReport | null
   /** Owned refs waiting to be handed over again with a content change. */
   healPending: number
+  /** OpenChoreo change events received by this process. */
+  events: EventStats
 }
 
 /** A removal refused by `rejectRemovalsAbovePercentage` / `rejectEmptySourceCollections`. */

@@ -19,6 +19,8 @@ import {
   DatabaseAnnotationStore,
 } from './services/annotationStore';
 import { refuseForeignServices, refuseLegacyModule } from './services/legacyConflicts';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
+import { eventsEnabled, subscribeToOpenChoreoEvents } from './events';
 
 // CommonJS interop: take the extension point from the namespace object.
 const { catalogProcessingExtensionPoint, catalogServiceRef } = catalogNode;
@@ -87,6 +89,7 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
         registry: openChoreoServicesRegistryRef,
         immediateCatalog: immediateCatalogServiceRef,
         annotationStore: annotationStoreRef,
+        events: eventsServiceRef,
       },
       async init({
         catalog,
@@ -105,6 +108,7 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
         registry,
         immediateCatalog,
         annotationStore,
+        events,
       }) {
         const options = readOpenChoreoIncrementalConfig(config, logger);
         await refuseLegacyModule(instanceMetadata, options.providerName);
@@ -167,7 +171,11 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
             options.consistencyCheckDelay === undefined
               ? undefined
               : new CatalogConsistency({ engine, catalog: catalogService, auth, logger, delaySeconds: options.consistencyCheckDelay }),
+          events: eventsEnabled(config) ? {} : undefined,
         });
+        if (eventsEnabled(config)) {
+          await subscribeToOpenChoreoEvents({ events, engine, logger });
+        }
         catalog.addEntityProvider(provider);
         registry.provider.provide(provider);
         // The catalog connects one provider per name and drops the others without a word:

@@ -1,6 +1,6 @@
 import type { LoggerService, SchedulerService, UrlReaderService } from '@backstage/backend-plugin-api';
 import type { EntityProvider, EntityProviderConnection } from '@backstage/plugin-catalog-node';
-import { IngestionEngine, errorCode, errorMessage, type ProviderStatus, type TickReport } from './native';
+import { IngestionEngine, errorCode, errorMessage, type EventsOptions, type ProviderStatus, type TickReport } from './native';
 import { IngestionMetrics } from './metrics';
 import type { LegacyAdoption } from './adoption';
 import { completeCustomTemplates } from './customTemplates';
@@ -28,6 +28,11 @@ export interface OpenChoreoIncrementalEntityProviderOptions {
   urlReader?: UrlReaderService;
   /** The catalog consistency check, run after completed cycles, and its repair. */
   consistency?: CatalogConsistency;
+  /**
+   * Apply OpenChoreo change events (pushed with `engine.pushEvent`, see `./events`) once
+   * connected; off when omitted.
+   */
+  events?: EventsOptions;
 }
 
 /** The outcome of a manual refresh. */
@@ -52,6 +57,7 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
   private readonly adoption?: LegacyAdoption;
   private readonly urlReader?: UrlReaderService;
   readonly consistency?: CatalogConsistency;
+  private readonly events?: EventsOptions;
   private connection?: EntityProviderConnection;
   private onConnected!: (connection: EntityProviderConnection) => void;
   /** The catalog's connection, once `connect` ran (the immediate-catalog service writes through it). */
@@ -72,6 +78,7 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
     this.adoption = options.adoption;
     this.urlReader = options.urlReader;
     this.consistency = options.consistency;
+    this.events = options.events;
   }
 
   getProviderName(): string {
@@ -86,6 +93,12 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
   async connect(connection: EntityProviderConnection): Promise<void> {
     this.connection = connection;
     this.onConnected(connection);
+    if (this.events) {
+      // Each event's mutation goes through the same connection as the bursts' pages.
+      await this.engine.startEvents(async json => {
+        await connection.applyMutation(await completeCustomTemplates(JSON.parse(json), this.urlReader, this.logger));
+      }, this.events);
+    }
     await this.scheduler.scheduleTask({
       id: this.taskId,
       frequency: { seconds: this.burstInterval },

@@ -57,6 +57,76 @@ pub struct ProviderStatus {
     pub consistency: Option<ConsistencyReport>,
     /// Owned refs waiting to be handed over again with a content change.
     pub heal_pending: i64,
+    /// OpenChoreo change events received by this process.
+    pub events: EventStats,
+}
+
+/// Change events of this process: counters since it started (see `pushEvent`).
+#[napi(object, use_nullable = true)]
+pub struct EventStats {
+    /// Whether events are applied (`openchoreo.events.enabled` and `startEvents` called).
+    pub enabled: bool,
+    pub received: i64,
+    /// Fetched and applied to the catalog.
+    pub applied: i64,
+    /// Merged into an event about the same resource (fetched once for all).
+    pub coalesced: i64,
+    /// Not applied after every retry (each made the next cycle due now).
+    pub failed: i64,
+    pub retries: i64,
+    /// Payloads naming nothing this module ingests.
+    pub ignored: i64,
+    /// Did not fit the queue (each made the next cycle due now).
+    pub overflowed: i64,
+    /// Times a lost event made the next cycle due now.
+    pub refreshes_requested: i64,
+    /// Cascading removals a guard refused.
+    pub rejected_cascades: i64,
+    pub queued: i64,
+    pub in_flight: i64,
+    /// Receipt to the catalog's acceptance, of the last applied event (ms).
+    pub last_lag_millis: Option<i64>,
+    pub last_applied_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+impl From<crate::engine::events::EventStats> for EventStats {
+    fn from(e: crate::engine::events::EventStats) -> Self {
+        let crate::engine::events::EventStats {
+            enabled,
+            received,
+            applied,
+            coalesced,
+            failed,
+            retries,
+            ignored,
+            overflowed,
+            refreshes_requested,
+            rejected_cascades,
+            queued,
+            in_flight,
+            last_lag_millis,
+            last_applied_at,
+            last_error,
+        } = e;
+        EventStats {
+            enabled,
+            received,
+            applied,
+            coalesced,
+            failed,
+            retries,
+            ignored,
+            overflowed,
+            refreshes_requested,
+            rejected_cascades,
+            queued,
+            in_flight,
+            last_lag_millis,
+            last_applied_at,
+            last_error,
+        }
+    }
 }
 
 #[napi(object, use_nullable = true)]
@@ -171,6 +241,7 @@ impl From<core::ProviderStatus> for ProviderStatus {
             owned_entities,
             consistency,
             heal_pending,
+            events,
         } = s;
         ProviderStatus {
             provider,
@@ -189,6 +260,7 @@ impl From<core::ProviderStatus> for ProviderStatus {
             owned_entities,
             consistency: consistency.map(Into::into),
             heal_pending,
+            events: events.into(),
         }
     }
 }

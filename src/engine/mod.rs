@@ -7,6 +7,7 @@
 //! trait, `Mutation`, `TickReport`.
 
 pub mod consistency;
+pub mod events;
 pub mod status;
 
 mod burst;
@@ -130,6 +131,8 @@ pub struct Engine {
     burst: Mutex<()>,
     cancel: AtomicBool,
     closed: AtomicBool,
+    /// Change events waiting or being applied (see `events`).
+    events: events::queue::EventQueue,
 }
 
 /// Provider statuses, as stored and shown.
@@ -168,6 +171,7 @@ impl Engine {
             burst: Mutex::new(()),
             cancel: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            events: Default::default(),
         })
     }
 
@@ -254,6 +258,7 @@ impl Engine {
             owned_entities: owned,
             consistency: self.store.load_consistency(name).await?,
             heal_pending: self.store.count_heal(name).await?,
+            events: self.events.stats(),
         })
     }
 
@@ -338,6 +343,7 @@ impl Engine {
         if self.closed.swap(true, Ordering::SeqCst) {
             return;
         }
+        self.events.stop();
         self.cancel.store(true, Ordering::SeqCst);
         // A running burst stops after its page; a catalog that never answers must not
         // hold shutdown forever (the page is then simply repeated by the next process).
@@ -349,6 +355,22 @@ impl Engine {
             tracing::warn!(provider = %self.config.provider_name, error = %e, "could not write the staged workloads held in memory");
         }
         self.store.close().await;
+    }
+
+    /// Takes a change event (its payload's JSON, `{kind, name, namespace?, action}`);
+    /// applied by the workers [`Engine::start_events`] runs. Never blocks.
+    pub fn push_event(&self, payload: &str) -> events::queue::Pushed {
+        self.events.push_json(payload)
+    }
+
+    /// Starts applying change events through `sink` (until the engine closes).
+    pub fn start_events<S: Sink + 'static>(self: &std::sync::Arc<Self>, sink: std::sync::Arc<S>, config: events::queue::EventsConfig) {
+        events::queue::EventQueue::start(self.clone(), sink, config);
+    }
+
+    /// The change events' counters (also in [`Engine::status`]).
+    pub fn event_stats(&self) -> events::EventStats {
+        self.events.stats()
     }
 
     pub(crate) fn canceled(&self) -> bool {

@@ -32,6 +32,9 @@ pub struct ProviderStatus {
     /// Owned refs waiting to be handed over again with a content change (a check found
     /// them missing from the catalog's listing).
     pub heal_pending: i64,
+    /// Change events of this process (see `crate::engine::events`).
+    #[serde(default)]
+    pub events: super::events::EventStats,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

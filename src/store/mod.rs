@@ -3,9 +3,12 @@
 //! a process that lost its lease cannot overwrite another's progress.
 
 mod consistency;
+mod events;
 mod immediate;
 mod migrate;
 mod staging_cache;
+
+pub use events::{Claim, Mark};
 
 use staging_cache::Plan;
 
