@@ -31,6 +31,8 @@ export interface OpenChoreoIncrementalOptions {
   domainOwnerFromAnnotation: boolean;
   /** Seconds. */
   requestTimeout?: number;
+  /** Seconds a burst lease lives past its last renewal; the engine's default (10) when unset. */
+  leaseTtl?: number;
   /** `openchoreo.incremental.database.url`, when set. */
   databaseUrl?: string;
 }
@@ -99,6 +101,7 @@ export function readOpenChoreoIncrementalConfig(
   const requestTimeout = config.has(`${p}.requestTimeout`)
     ? positiveNumber(config, `${p}.requestTimeout`, 30, 'seconds')
     : undefined;
+  const leaseTtl = config.has(`${p}.leaseTtl`) ? positiveNumber(config, `${p}.leaseTtl`, 10, 'seconds') : undefined;
 
   let chunkSize = config.getOptionalNumber(`${p}.chunkSize`) ?? DEFAULTS.chunkSize;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
@@ -155,6 +158,7 @@ export function readOpenChoreoIncrementalConfig(
     rejectEmptySourceCollections,
     domainOwnerFromAnnotation,
     requestTimeout,
+    leaseTtl,
     databaseUrl,
   };
 }
@@ -176,5 +180,6 @@ export function toEngineOptions(options: OpenChoreoIncrementalOptions, databaseU
     rejectEmptySourceCollections: options.rejectEmptySourceCollections,
     domainOwnerFromAnnotation: options.domainOwnerFromAnnotation,
     requestTimeoutSeconds: options.requestTimeout,
+    leaseTtlSeconds: options.leaseTtl,
   };
 }

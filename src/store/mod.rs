@@ -340,44 +340,37 @@ impl Store {
                 .await
                 .map(|r| (r.get(0), r.get(1)))
                 .map_err(|e| Error::db("reading the connection settings' fingerprint", e))?;
-        let change = match before.as_deref() {
-            Some(b) if b == fingerprint => return Ok(FingerprintChange::Unchanged),
-            None => FingerprintChange::First,
-            Some(_) => FingerprintChange::Changed { cleared: attempts },
-        };
-        let now = now_ms();
-        // The lease is left alone: a burst that runs with the old settings elsewhere
-        // records its own outcome, fenced as always.
-        let clear = if matches!(change, FingerprintChange::Changed { .. }) {
-            ", attempts = 0, last_error = NULL, next_action_at = $3, status_since = $3, \
-             status = CASE WHEN walk_cursor IS NULL THEN 'idle' ELSE 'interstitial' END"
-        } else {
-            ""
-        };
-        let backing_off = if clear.is_empty() { "" } else { " AND status = 'backing off'" };
-        // Two statements: the fingerprint always, the back-off only when there is one.
+        if before.as_deref() == Some(fingerprint) {
+            return Ok(FingerprintChange::Unchanged);
+        }
         sqlx::query("UPDATE oc_ingest_providers SET settings_fingerprint = $1 WHERE name = $2")
             .bind(fingerprint)
             .bind(name)
             .execute(&mut *tx)
             .await
             .map_err(|e| Error::db("recording the connection settings' fingerprint", e))?;
-        let mut cleared = 0;
-        if !clear.is_empty() {
-            cleared = sqlx::query(&format!("UPDATE oc_ingest_providers SET settings_fingerprint = $1{clear} WHERE name = $2{backing_off}"))
-                .bind(fingerprint)
-                .bind(name)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| Error::db("clearing the back-off", e))?
-                .rows_affected();
-        }
+        let change = if before.is_none() {
+            FingerprintChange::First
+        } else {
+            // The lease is left alone: a burst that runs with the old settings elsewhere
+            // records its own outcome, fenced as always.
+            let now = now_ms();
+            let backing_off = sqlx::query(
+                "UPDATE oc_ingest_providers SET attempts = 0, last_error = NULL, next_action_at = $1, status_since = $1, \
+                 status = CASE WHEN walk_cursor IS NULL THEN 'idle' ELSE 'interstitial' END \
+                 WHERE name = $2 AND status = 'backing off'",
+            )
+            .bind(now)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Error::db("clearing the back-off", e))?
+            .rows_affected()
+                == 1;
+            FingerprintChange::Changed { cleared: if backing_off { attempts } else { 0 } }
+        };
         tx.commit().await.map_err(|e| Error::db("recording the connection settings' fingerprint", e))?;
-        Ok(match change {
-            FingerprintChange::Changed { .. } if cleared == 0 => FingerprintChange::Changed { cleared: 0 },
-            other => other,
-        })
+        Ok(change)
     }
 
     /// Takes (or renews) the burst lease when it is free, expired, or already ours.
