@@ -221,12 +221,12 @@ describe('status, providers list and health when the burst holder has stopped', 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-stalled-'));
     const url = `sqlite://${path.join(dir, 'state.sqlite')}`;
     // The state a process killed mid-burst leaves: the row says bursting, the lease is
-    // its own, last renewed a minute ago (a 120 s lease, as before issue 17: one more
-    // minute to run).
+    // its own, a 120 s lease (as before issue 17) last renewed 90 s ago: overdue (no
+    // renewal for more than two of its 40 s heartbeats), expiring in 30 s.
     const engine = await IngestionEngine.open({ baseUrl: mock.url, databaseUrl: url, providerName: PROVIDER });
     await engine.status();
     await engine.close();
-    until = Date.now() + 60_000;
+    until = Date.now() + 30_000;
     const db = knexFactory({ client: 'better-sqlite3', connection: { filename: path.join(dir, 'state.sqlite') }, useNullAsDefault: true });
     await db('oc_ingest_providers')
       .where({ name: PROVIDER })
@@ -256,7 +256,7 @@ describe('status, providers list and health when the burst holder has stopped', 
     const list = await call(catalog.server, 'GET', '/api/catalog/incremental/providers');
     expect(list.body.providers[0].status).toMatchObject({ currentAction: 'stalled', lease: { holder: DEAD } });
 
-    // The takeover is a minute away, as expected: not (yet) unhealthy, but not bursting.
+    // The takeover is 30 s away, as expected: not (yet) unhealthy, but not bursting.
     const health = await call(catalog.server, 'GET', '/api/catalog/incremental/health');
     expect(health.body.providers[0]).toMatchObject({
       name: PROVIDER,
