@@ -11,6 +11,28 @@ export interface Config {
      */
     token?: string;
     /**
+     * OAuth2 client credentials for OpenChoreo (the legacy module's keys): clientId,
+     * clientSecret and tokenUrl together. Exclusive with token.
+     */
+    auth?: {
+      clientId?: string;
+      /** @visibility secret */
+      clientSecret?: string;
+      /** The identity provider's token endpoint. */
+      tokenUrl?: string;
+      /** Space-separated scopes sent with the grant. */
+      scope?: string;
+    };
+    features?: {
+      auth?: {
+        /**
+         * false: openchoreo.auth is not used (as the legacy module). Default true.
+         * @visibility frontend
+         */
+        enabled?: boolean;
+      };
+    };
+    /**
      * Owner of entities whose OpenChoreo resource has no backstage.io/owner annotation:
      * a group name (becomes group:default/<name>) or a full entity ref.
      * Default: openchoreo-users.
@@ -37,6 +59,14 @@ export interface Config {
        * default owner, as the legacy module always does.
        */
       domainOwnerFromAnnotation?: boolean;
+      /**
+       * Check, after each completed cycle, that the catalog's filtered listing holds every
+       * entity the provider owns, and hand missing ones over again (see the README's
+       * troubleshooting section). Default true.
+       */
+      consistencyCheck?: boolean;
+      /** Seconds after a completed cycle before that check runs (the catalog processes meanwhile). Default 300. */
+      consistencyCheckDelay?: number;
       /** Seconds before one OpenChoreo request times out. Default 30. */
       requestTimeout?: number;
       /**

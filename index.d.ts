@@ -46,12 +46,37 @@ export declare class IngestionEngine {
   /**
    * Takes over entity refs (`kind:namespace/name`) that the legacy provider (same
    * provider name and location key) left in the catalog: refs of the kinds this
-   * module produces (Domain, System, Component, API) become owned as if seen in cycle
+   * module produces (every kind of its kind table) become owned as if seen in cycle
    * 0, so the next completed cycle removes those OpenChoreo no longer has (under the
    * usual guards). Other kinds and malformed refs are ignored; refs already owned are
    * left as they are. Resolves with how many refs were new.
    */
   adopt(refs: Array<string>): Promise<number>
+  /** Starts a catalog consistency check; resolves with its id. */
+  beginConsistencyCheck(): Promise<number>
+  /**
+   * One page of the catalog's listing of this provider (refs `kind:namespace/name`);
+   * resolves with how many of them the engine owns.
+   */
+  consistencyListed(check: number, refs: Array<string>): Promise<number>
+  /**
+   * Ends a check: counts the owned refs the listing lacked and, with `heal`, marks
+   * them to be handed over again with a content change.
+   */
+  finishConsistencyCheck(check: number, listed: number, listedOwned: number, heal: boolean): Promise<ConsistencyReport>
+  /** Refs to hand over again with a content change (at most `limit`). */
+  healRefs(limit: number): Promise<HealRef[]>
+  /**
+   * Records an entity the catalog gets at once, outside a cycle (`Engine::record_inserted`):
+   * owned and seen in the current cycle. Resolves with the ref as stored, or `null`
+   * (nothing recorded) for a malformed ref or a kind this module does not produce.
+   */
+  recordInserted(entityRef: string): Promise<string | null>
+  /**
+   * Forgets an entity removed from the catalog at once (`Engine::forget_removed`).
+   * Resolves with whether the provider owned it.
+   */
+  forgetRemoved(entityRef: string): Promise<boolean>
   /** Forgets the current cycle; the next tick starts a new one from the beginning. */
   reset(): Promise<void>
   /** Makes the next action due now. */
@@ -68,6 +93,15 @@ export declare class IngestionEngine {
   close(): Promise<void>
 }
 
+/** `openchoreo.auth.*`: the OAuth2 client-credentials grant. */
+export interface ClientCredentialsOptions {
+  clientId: string
+  clientSecret: string
+  tokenUrl: string
+  /** Space-separated scopes. */
+  scope?: string
+}
+
 export interface CompletedCycle {
   cycle: number
   startedAt: number
@@ -78,6 +112,29 @@ export interface CompletedCycle {
   removed: number
   requests: number
   pages: number
+}
+
+/**
+ * What a catalog consistency check found: the catalog's filtered listing of the
+ * provider against the refs the engine owns.
+ */
+export interface ConsistencyReport {
+  /** The check's id (its start, epoch ms). */
+  check: number
+  /** Refs the catalog listed for the provider, and how many of them the engine owns. */
+  listed: number
+  listedOwned: number
+  /** Refs owned when the last cycle completed that the listing lacks. */
+  unlisted: number
+  /** The first of them (at most 20). */
+  unlistedSample: Array<string>
+  /** How many were marked to be handed over again. */
+  healMarked: number
+  /** Refs marked by earlier checks that this one found listed again (repaired). */
+  healed: number
+  /** The last completed cycle when the check ran. */
+  settledCycle: number
+  finishedAt: number
 }
 
 export interface CycleProgress {
@@ -124,6 +181,11 @@ export interface EngineOptions {
   baseUrl: string
   /** Static bearer token (`openchoreo.token`). */
   token?: string
+  /**
+   * OAuth2 client credentials (`openchoreo.auth.*`); leave unset when
+   * `openchoreo.features.auth.enabled` is false. Exclusive with `token`.
+   */
+  clientCredentials?: ClientCredentialsOptions
   /** Full owner entity ref, e.g. `group:default/openchoreo-users`. */
   defaultOwner?: string
   /** `sqlite://path`, `sqlite::memory:` or `postgres://...`; default `sqlite::memory:`. */
@@ -147,6 +209,12 @@ export interface EngineOptions {
    * stops frees the provider this long after.
    */
   leaseTtlSeconds?: number
+}
+
+/** A ref waiting to be handed over again, with the check that asked. */
+export interface HealRef {
+  entityRef: string
+  check: number
 }
 
 /** An OpenChoreo item that could not become an entity (it is kept out; the rest goes on). */
@@ -219,6 +287,10 @@ export interface ProviderStatus {
   lastCompletedCycle: CompletedCycle | null
   /** Entity refs this provider currently owns in the catalog. */
   ownedEntities: number
+  /** The last catalog consistency check, if any ran. */
+  consistency: ConsistencyReport | null
+  /** Owned refs waiting to be handed over again with a content change. */
+  healPending: number
 }
 
 /** A removal refused by `rejectRemovalsAbovePercentage` / `rejectEmptySourceCollections`. */

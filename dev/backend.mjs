@@ -1,7 +1,9 @@
-// A minimal Backstage backend for the demo: the real catalog plugin plus this module.
+// A minimal Backstage backend for the demo: the real catalog plugin, Backstage's scaffolder
+// entity model (so the catalog accepts kind Template), plus this module.
 import { createBackend } from '@backstage/backend-defaults';
 
 const backend = createBackend();
 backend.add(import('@backstage/plugin-catalog-backend'));
+backend.add(import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'));
 backend.add(import('../dist/index.js'));
 await backend.start();

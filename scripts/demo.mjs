@@ -9,7 +9,10 @@ import { ensureBuilt, root } from './ensure-built.mjs';
 ensureBuilt('demo');
 const mockBin = join(root, 'target', 'release', 'mock-openchoreo');
 
-// 3 namespaces x 10 projects x 40 components: 1,200 components, 1,200 APIs, 30 systems.
+// 3 namespaces x 10 projects x 40 components: 1,200 components, 1,200 APIs, 30 systems,
+// and every platform kind at the stand-in's default counts (environments, planes, types,
+// their Templates, ...). The stand-in serves the custom templates some component types
+// name itself (`--templates local`), so the demo needs no network.
 const size = (process.env.DEMO_SIZE ?? '3,10,40').split(',');
 const children = [];
 const stop = code => {
@@ -21,7 +24,7 @@ process.on('SIGTERM', () => stop(0));
 
 const mock = spawn(
   mockBin,
-  ['--port', '0', '--namespaces', size[0], '--projects', size[1], '--components', size[2], '--endpoints', '2', '--schema-share', '0.5', '--dependencies', '1'],
+  ['--port', '0', '--namespaces', size[0], '--projects', size[1], '--components', size[2], '--endpoints', '2', '--schema-share', '0.5', '--dependencies', '1', '--templates', 'local'],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
 );
 children.push(mock);
@@ -49,7 +52,13 @@ console.log(`[demo] try:  curl -s localhost:7007/api/catalog/incremental/provide
 const backend = spawn(process.execPath, ['dev/backend.mjs', '--config', 'dev/app-config.yaml'], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, OPENCHOREO_API_URL: url, NODE_ENV: process.env.NODE_ENV ?? 'development' },
+  env: {
+    ...process.env,
+    OPENCHOREO_API_URL: url,
+    // Backstage's UrlReader reads the custom templates from the stand-in's host only.
+    OPENCHOREO_TEMPLATES_HOST: new URL(url).host,
+    NODE_ENV: process.env.NODE_ENV ?? 'development',
+  },
 });
 children.push(backend);
 backend.on('exit', code => stop(code ?? 1));

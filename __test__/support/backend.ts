@@ -21,7 +21,7 @@ export interface CatalogEntity {
     [key: string]: unknown;
   };
   spec?: Record<string, unknown>;
-  relations?: unknown[];
+  relations?: Array<{ type: string; targetRef: string }>;
   status?: { items?: Array<{ type: string; level: string; message: string; error?: unknown }> };
 }
 
@@ -55,6 +55,8 @@ export async function startCatalog(options: {
   config: Record<string, unknown>;
   features?: Feature[];
   withModule?: boolean;
+  /** `false`: the catalog plugin comes with `features` (e.g. inside a feature loader). */
+  withCatalog?: boolean;
   /** Replaces the (tracked) Backstage database service. */
   database?: Feature;
 }): Promise<TestCatalog> {
@@ -62,7 +64,7 @@ export async function startCatalog(options: {
   const features: Feature[] = [
     mockServices.rootConfig.factory({ data: options.config as JsonObject }) as Feature,
     options.database ?? (trackingDatabase(clients) as Feature),
-    catalogPlugin as Feature,
+    ...(options.withCatalog === false ? [] : [catalogPlugin as Feature]),
     ...(options.withModule === false ? [] : [openChoreoIncremental as Feature]),
     ...(options.features ?? []),
   ];
@@ -123,19 +125,16 @@ function trackingDatabase(clients: Set<Knex>) {
 }
 
 /** All entities whose `managed-by-location` is `provider:<providerName>`. */
-export async function providerEntities(
-  server: Server,
-  providerName = 'OpenChoreoEntityProvider',
-): Promise<CatalogEntity[]> {
+export function providerEntities(server: Server, providerName = 'OpenChoreoEntityProvider'): Promise<CatalogEntity[]> {
+  return catalogEntities(server, `metadata.annotations.backstage.io/managed-by-location=provider:${providerName}`);
+}
+
+/** Every entity of the catalog (that `filter` selects, when given), all pages. */
+export async function catalogEntities(server: Server, filter?: string): Promise<CatalogEntity[]> {
   const out: CatalogEntity[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < 100; page++) {
-    const query: Record<string, string> = cursor
-      ? { cursor }
-      : {
-          filter: `metadata.annotations.backstage.io/managed-by-location=provider:${providerName}`,
-          limit: '500',
-        };
+    const query: Record<string, string> = cursor ? { cursor } : { ...(filter ? { filter } : {}), limit: '500' };
     const res = await request(server).get('/api/catalog/entities/by-query').query(query);
     if (res.status !== 200) throw new Error(`catalog query: ${res.status} ${JSON.stringify(res.body)}`);
     out.push(...(res.body.items as CatalogEntity[]));
@@ -202,11 +201,11 @@ const noDatabase = createServiceFactory({
  * leaves its HTTP server listening when start-up fails (backend-test-utils 1.11.7), which
  * would keep jest alive: servers that appeared during the attempt are closed here.
  */
-export async function startupFailure(config: Record<string, unknown>): Promise<string> {
+export async function startupFailure(config: Record<string, unknown>, features: Feature[] = []): Promise<string> {
   const handles = () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
   const before = new Set(handles());
   try {
-    const backend = await startCatalog({ config, database: noDatabase as Feature });
+    const backend = await startCatalog({ config, database: noDatabase as Feature, features });
     await backend.stop();
   } catch (e) {
     for (const h of handles()) {

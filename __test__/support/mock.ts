@@ -11,13 +11,14 @@ export interface MockSummary {
   workloads: number;
   endpoints: number;
   endpointsWithSchema: number;
+  byNamespace: Record<string, { projects: number; components: number; endpointsWithSchema: number }>;
 }
 
 /**
  * The platform lists the stand-in serves besides namespaces, projects, components and
- * workloads. These suites count the four basic kinds, so they start the stand-in with
- * none of these items (the lists are still served, empty); `__test__/processors.test.ts`
- * covers every kind in the real catalog.
+ * workloads. Most suites count the four basic kinds, so they start the stand-in with
+ * none of these items (the lists are still served, empty); `__test__/everyKind.test.ts`
+ * starts it with every kind (`everyKind`).
  */
 const PLATFORM_LISTS = [
   'environments', 'observabilityalertsnotificationchannels', 'dataplanes', 'workflowplanes', 'observabilityplanes',
@@ -27,13 +28,28 @@ const PLATFORM_LISTS = [
 ];
 const BASIC_KINDS_ONLY = PLATFORM_LISTS.flatMap(list => [`--${list}`, '0']);
 
+/** An item of an OpenChoreo list. */
+export interface ApiItem {
+  kind?: string;
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  spec?: Record<string, any>;
+}
+
 /** The stand-in OpenChoreo API (`mock-openchoreo`), run as a child process. */
 export class MockOpenChoreo {
   private constructor(private readonly child: ChildProcess, readonly url: string) {}
 
-  /** Starts `mock-openchoreo --port 0 ...args` and waits for its "listening" line. */
-  static async start(args: string[] = [], timeoutMs = 15000): Promise<MockOpenChoreo> {
-    const child = spawn(MOCK_BIN, ['--port', '0', ...BASIC_KINDS_ONLY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /**
+   * Starts `mock-openchoreo --port 0 ...args` and waits for its "listening" line. With
+   * `everyKind` the platform kinds keep the stand-in's default counts and it serves the
+   * custom templates its component types name (`--templates local`).
+   */
+  static async start(
+    args: string[] = [],
+    { everyKind = false, timeoutMs = 15000 }: { everyKind?: boolean; timeoutMs?: number } = {},
+  ): Promise<MockOpenChoreo> {
+    const kinds = everyKind ? ['--templates', 'local'] : BASIC_KINDS_ONLY;
+    const child = spawn(MOCK_BIN, ['--port', '0', ...kinds, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', d => {
       stderr += d.toString();
@@ -81,6 +97,27 @@ export class MockOpenChoreo {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  /** Every item of an `/api/v1` list (`namespaces/<ns>/<plural>` or `<plural>`), all pages. */
+  async listAll(list: string): Promise<ApiItem[]> {
+    const items: ApiItem[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 1000; page++) {
+      const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
+      const res = await fetch(`${this.url}/api/v1/${list}${query}`);
+      if (!res.ok) throw new Error(`GET /api/v1/${list}: ${res.status} ${await res.text()}`);
+      const body = (await res.json()) as { items: ApiItem[]; pagination?: { nextCursor?: string } };
+      items.push(...body.items);
+      cursor = body.pagination?.nextCursor;
+      if (!cursor) return items;
+    }
+    throw new Error(`GET /api/v1/${list}: more than 1000 pages`);
+  }
+
+  /** The stand-in's kinds (`/admin/kinds`): plural, OpenChoreo kind, scope. */
+  kinds(): Promise<Array<{ plural: string; kind: string; scope: 'namespace' | 'cluster'; served: boolean }>> {
+    return this.admin('GET', '/kinds');
+  }
+
   summary(): Promise<MockSummary> {
     return this.admin('GET', '/summary');
   }
@@ -99,5 +136,10 @@ export class MockOpenChoreo {
 
   putFaults(faults: Record<string, unknown>): Promise<unknown> {
     return this.admin('PUT', '/faults', faults);
+  }
+
+  /** Changes the token endpoint's settings (`clients`, `revoked`, `tokenLifetimeMs`, ...). */
+  patchOAuth(settings: Record<string, unknown>): Promise<{ settings: unknown; stats: { tokensIssued: number } }> {
+    return this.admin('PATCH', '/oauth', settings);
   }
 }

@@ -1,9 +1,7 @@
 import type { AuthService, LoggerService } from '@backstage/backend-plugin-api';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { errorCode, errorMessage, type IngestionEngine } from './native';
-
-/** The annotation that ties a provider's entities to its location key. */
-export const MANAGED_BY_LOCATION = 'backstage.io/managed-by-location';
+import { providerRefPages } from './catalogListing';
 
 /** Catalog entities fetched per page while adopting. */
 export const ADOPTION_PAGE_SIZE = 500;
@@ -101,7 +99,7 @@ export class LegacyAdoption {
       this.settled = true;
       this.logger.info(
         `OpenChoreo ingestion of ${name} adopted ${result.adopted} entities of the legacy provider ` +
-          `(${result.found} found under provider:${name}; only Domain, System, Component and API are adopted); ` +
+          `(${result.found} found under provider:${name}; only the kinds this module emits are adopted); ` +
           'the first completed cycle removes those no longer in OpenChoreo',
         { ...result },
       );
@@ -132,28 +130,18 @@ export class LegacyAdoption {
 
   /** Pages through the catalog's entities under the location key, adopting each page. */
   async adoptAll(): Promise<AdoptionResult> {
-    const locationKey = `provider:${this.engine.providerName}`;
-    const credentials = await this.auth.getOwnServiceCredentials();
-    const fields = ['kind', 'metadata.namespace', 'metadata.name'];
     const result: AdoptionResult = { found: 0, adopted: 0, pages: 0 };
-    let cursor: string | undefined;
-    do {
-      const page = await this.catalog.queryEntities(
-        cursor
-          ? { cursor, fields, limit: this.pageSize }
-          : { filter: { [`metadata.annotations.${MANAGED_BY_LOCATION}`]: locationKey }, fields, limit: this.pageSize },
-        { credentials },
-      );
+    const pages = providerRefPages({
+      catalog: this.catalog,
+      auth: this.auth,
+      providerName: this.engine.providerName,
+      pageSize: this.pageSize,
+    });
+    for await (const refs of pages) {
       result.pages += 1;
-      const refs = page.items
-        .filter(e => e?.kind && e.metadata?.name)
-        .map(e => `${e.kind}:${e.metadata.namespace ?? 'default'}/${e.metadata.name}`.toLowerCase());
       result.found += refs.length;
       if (refs.length > 0) result.adopted += await this.engine.adopt(refs);
-      const next = page.pageInfo?.nextCursor;
-      // A cursor that does not move (or an empty page with a cursor) would loop forever.
-      cursor = next && next !== cursor && page.items.length > 0 ? next : undefined;
-    } while (cursor);
+    }
     return result;
   }
 }

@@ -39,6 +39,13 @@ export class IngestionMetrics {
     gauge('catalog_openchoreo_incremental.last_cycle_completed', 'End of the last completed cycle (Unix seconds)', 's', s =>
       s.lastCompletedCycle ? s.lastCompletedCycle.finishedAt / 1000 : undefined,
     );
+    gauge(
+      'catalog_openchoreo_incremental.catalog_unlisted',
+      "Owned entities missing from the catalog's listing at the last consistency check",
+      undefined,
+      s => s.consistency?.unlisted,
+    );
+    gauge('catalog_openchoreo_incremental.heal_pending', 'Entities waiting to be handed over again to repair the catalog', undefined, s => s.healPending);
     gauge('catalog_openchoreo_incremental.next_action_at', 'When the next action is due (Unix seconds)', 's', s => s.nextActionAt / 1000);
   }
 

@@ -3,12 +3,22 @@ import * as catalogNode from '@backstage/plugin-catalog-node';
 import { readOpenChoreoIncrementalConfig, toEngineOptions, type OpenChoreoIncrementalOptions } from './config';
 import { redactUrls, resolveStateDatabase } from './database';
 import { LegacyAdoption } from './adoption';
+import { CatalogConsistency } from './consistency';
 import { forwardEngineLogs } from './logging';
 import { IngestionMetrics } from './metrics';
 import { IngestionEngine, errorCode, errorMessage } from './native';
 import { OpenChoreoIncrementalEntityProvider } from './provider';
 import { openChoreoProcessors } from './processors';
 import { createRouter, HEALTH_PATH } from './router';
+import { CustomAnnotationProcessor } from './processors/customAnnotations';
+import { openChoreoServicesRegistryRef } from './services/registry';
+import { immediateCatalogServiceRef } from './services/immediateCatalog';
+import {
+  annotationStoreRef,
+  applyAnnotationStoreMigrations,
+  DatabaseAnnotationStore,
+} from './services/annotationStore';
+import { refuseForeignServices, refuseLegacyModule } from './services/legacyConflicts';
 
 // CommonJS interop: take the extension point from the namespace object.
 const { catalogProcessingExtensionPoint, catalogServiceRef } = catalogNode;
@@ -73,6 +83,10 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
         permissions: coreServices.permissions,
         auth: coreServices.auth,
         catalogService: catalogServiceRef,
+        instanceMetadata: coreServices.rootInstanceMetadata,
+        registry: openChoreoServicesRegistryRef,
+        immediateCatalog: immediateCatalogServiceRef,
+        annotationStore: annotationStoreRef,
       },
       async init({
         catalog,
@@ -87,8 +101,14 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
         permissions,
         auth,
         catalogService,
+        instanceMetadata,
+        registry,
+        immediateCatalog,
+        annotationStore,
       }) {
         const options = readOpenChoreoIncrementalConfig(config, logger);
+        await refuseLegacyModule(instanceMetadata, options.providerName);
+        refuseForeignServices({ immediateCatalog, annotationStore });
         const stateDb = await resolveStateDatabase(config, database, options.databaseUrl);
 
         forwardEngineLogs(logger);
@@ -104,6 +124,17 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
           throw err;
         }
         await checkServer(engine, options.baseUrl, logger);
+
+        // User annotations live in the catalog's database, in the legacy module's table.
+        let annotations: DatabaseAnnotationStore;
+        try {
+          const catalogDb = await database.getClient();
+          await applyAnnotationStoreMigrations(catalogDb, logger);
+          annotations = new DatabaseAnnotationStore(catalogDb);
+        } catch (e) {
+          await engine.close();
+          throw new Error(`Cannot create the OpenChoreo annotation table in the catalog database: ${redactUrls(errorMessage(e))}`);
+        }
         logger.info(`OpenChoreo incremental ingestion of provider ${options.providerName}`, {
           baseUrl: redactUrls(options.baseUrl),
           stateDatabase: stateDb.redacted,
@@ -133,8 +164,30 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
           burstLength: options.burstLength,
           burstInterval: options.burstInterval,
           metrics: new IngestionMetrics(),
+          consistency:
+            options.consistencyCheckDelay === undefined
+              ? undefined
+              : new CatalogConsistency({ engine, catalog: catalogService, auth, logger, delaySeconds: options.consistencyCheckDelay }),
         });
         catalog.addEntityProvider(provider);
+        registry.provider.provide(provider);
+        // The catalog connects one provider per name and drops the others without a word:
+        // by the catalog's start, ours is connected unless another one took its name.
+        let connected = false;
+        void provider.connected.then(() => {
+          connected = true;
+        });
+        lifecycle.addStartupHook(() => {
+          if (connected) return;
+          logger.error(
+            `The catalog did not connect entity provider ${provider.getProviderName()}: another entity provider ` +
+              `of that name is installed, and the catalog keeps only one per name. Nothing is ingested by ` +
+              `this module until the other one is removed (or openchoreo.incremental.providerName is changed).`,
+          );
+        });
+
+        registry.annotationStore.provide(annotations);
+        catalog.addProcessor(new CustomAnnotationProcessor(annotations));
         for (const processor of openChoreoProcessors()) catalog.addProcessor(processor);
 
         const providers = new Map<string, { provider: OpenChoreoIncrementalEntityProvider; options: OpenChoreoIncrementalOptions }>([

@@ -9,6 +9,7 @@ export type {
   ItemError,
   RejectedRemoval,
   CompletedCycle,
+  ConsistencyReport,
 } from '../index';
 
 /** A rejection of the addon: a JS `Error` (possibly from another realm) with a `code`. */

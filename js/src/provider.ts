@@ -4,6 +4,7 @@ import { IngestionEngine, errorCode, errorMessage, type ProviderStatus, type Tic
 import { IngestionMetrics } from './metrics';
 import type { LegacyAdoption } from './adoption';
 import { completeCustomTemplates } from './customTemplates';
+import type { CatalogConsistency } from './consistency';
 
 export interface OpenChoreoIncrementalEntityProviderOptions {
   engine: IngestionEngine;
@@ -25,6 +26,8 @@ export interface OpenChoreoIncrementalEntityProviderOptions {
    * module leaves them out.
    */
   urlReader?: UrlReaderService;
+  /** The catalog consistency check, run after completed cycles, and its repair. */
+  consistency?: CatalogConsistency;
 }
 
 /** The outcome of a manual refresh. */
@@ -55,7 +58,13 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
   private readonly metrics?: IngestionMetrics;
   private readonly adoption?: LegacyAdoption;
   private readonly urlReader?: UrlReaderService;
+  readonly consistency?: CatalogConsistency;
   private connection?: EntityProviderConnection;
+  private onConnected!: (connection: EntityProviderConnection) => void;
+  /** The catalog's connection, once `connect` ran (the immediate-catalog service writes through it). */
+  readonly connected = new Promise<EntityProviderConnection>(resolve => {
+    this.onConnected = resolve;
+  });
   private inFlight?: Promise<unknown>;
   private stopping = false;
   private closed = false;
@@ -69,6 +78,7 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
     this.metrics = options.metrics;
     this.adoption = options.adoption;
     this.urlReader = options.urlReader;
+    this.consistency = options.consistency;
   }
 
   getProviderName(): string {
@@ -88,6 +98,7 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
 
   async connect(connection: EntityProviderConnection): Promise<void> {
     this.connection = connection;
+    this.onConnected(connection);
     await this.scheduler.scheduleTask({
       id: this.taskId,
       frequency: { seconds: this.burstInterval },
@@ -121,8 +132,12 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
       });
       if (!proceed || this.stopping) return undefined;
     }
+    const consistency = this.consistency;
+    const heals = consistency ? await consistency.pendingHeals() : new Map<string, number>();
     const run = this.engine.tick(async json => {
-      await connection.applyMutation(await completeCustomTemplates(JSON.parse(json), this.urlReader, this.logger));
+      const mutation = await completeCustomTemplates(JSON.parse(json), this.urlReader, this.logger);
+      consistency?.annotate(mutation, heals);
+      await connection.applyMutation(mutation);
     });
     this.inFlight = run.catch(() => undefined);
     try {
@@ -143,6 +158,9 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
           nextActionAt: new Date(report.nextActionAt).toISOString(),
         });
       }
+      if (report.cycleCompleted) consistency?.cycleCompleted();
+      // Off the scheduler task: a check of a large catalog may outlast the task's timeout.
+      void consistency?.checkIfDue();
       await this.refreshStatusMetrics();
       return report;
     } catch (e) {

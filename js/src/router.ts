@@ -63,7 +63,9 @@ const STATUS_BY_CODE: Record<string, number> = {
  */
 export function createRouter(options: RouterOptions): express.Router {
   const { providers, httpAuth, permissions, logger } = options;
-  const secrets = [...providers.values()].map(p => p.options.token).filter((t): t is string => !!t);
+  const secrets = [...providers.values()]
+    .flatMap(p => [p.options.token, p.options.clientCredentials?.clientSecret])
+    .filter((t): t is string => !!t);
   const scrub = (text: string) => secrets.reduce((acc, s) => acc.split(s).join('***'), redactUrls(text));
 
   const router = express.Router();
@@ -175,6 +177,30 @@ export function createRouter(options: RouterOptions): express.Router {
       await provider.cancel();
       logger.info(`OpenChoreo ingestion of ${provider.getProviderName()} was cancelled`);
       res.json({ provider: provider.getProviderName(), action: 'cancel' });
+    }),
+  );
+
+  // The catalog consistency check, now: `heal=false` only reports; `heal=now` also starts
+  // the next cycle at once, which hands the missing entities over again.
+  router.post(
+    '/incremental/providers/:name/consistency',
+    route(catalogIngestionManagePermission, async (req, res) => {
+      const { provider } = lookup(req);
+      if (!provider.consistency) {
+        throw new HttpError(409, 'ConflictError', 'the consistency check is disabled (openchoreo.incremental.consistencyCheck)');
+      }
+      const heal = String(req.query.heal ?? 'true');
+      if (!['true', 'false', 'now'].includes(heal)) {
+        throw new HttpError(400, 'InputError', `heal must be true, false or now, got '${heal}'`);
+      }
+      const report = await provider.consistency.check(heal !== 'false');
+      const triggered = heal === 'now' && report.healMarked > 0 ? (await provider.refresh()).triggered : false;
+      logger.info(`OpenChoreo catalog consistency check of ${provider.getProviderName()} was run on demand`, {
+        unlisted: report.unlisted,
+        heal,
+        triggered,
+      });
+      res.json({ provider: provider.getProviderName(), report, refreshTriggered: triggered });
     }),
   );
 

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::faults::Faults;
 use crate::kind::Kind;
+use crate::oauth::OAuthSettings;
 use crate::respond;
 use crate::server::MockHandle;
 use crate::store::MockError;
@@ -33,6 +34,12 @@ pub(crate) fn router() -> Router<MockHandle> {
             "/admin/faults",
             get(get_faults).put(put_faults).patch(patch_faults),
         )
+        .route(
+            "/admin/oauth",
+            get(get_oauth).put(put_oauth).patch(patch_oauth),
+        )
+        .route("/admin/oauth/expire", post(expire_tokens))
+        .route("/admin/oauth/stats/reset", post(reset_oauth_stats))
         .route(
             "/admin/installation",
             get(|State(h): State<MockHandle>| async move { Json(h.spec()) }).put(put_installation),
@@ -218,6 +225,57 @@ fn apply_faults(h: &MockHandle, faults: Faults) -> Response {
     }
     h.set_faults(faults);
     Json(faults).into_response()
+}
+
+/// `{"settings": ..., "stats": ...}`. Client secrets are shown: the stand-in holds
+/// only test secrets.
+async fn get_oauth(State(h): State<MockHandle>) -> Json<Value> {
+    Json(serde_json::json!({"settings": h.oauth(), "stats": h.oauth_stats()}))
+}
+
+/// Replaces the token endpoint's settings; omitted fields take their defaults.
+async fn put_oauth(State(h): State<MockHandle>, body: Bytes) -> Response {
+    match parse::<OAuthSettings>(&body) {
+        Ok(settings) => apply_oauth(&h, settings),
+        Err(r) => r,
+    }
+}
+
+/// Changes only the fields given.
+async fn patch_oauth(State(h): State<MockHandle>, body: Bytes) -> Response {
+    let Ok(Value::Object(patch)) = parse::<Value>(&body) else {
+        return respond::bad_request("body must be a JSON object");
+    };
+    let mut current = serde_json::to_value(h.oauth()).expect("settings serialise");
+    current
+        .as_object_mut()
+        .expect("settings object")
+        .extend(patch);
+    match serde_json::from_value::<OAuthSettings>(current) {
+        Ok(settings) => apply_oauth(&h, settings),
+        Err(e) => respond::bad_request(&format!("invalid oauth settings: {e}")),
+    }
+}
+
+fn apply_oauth(h: &MockHandle, settings: OAuthSettings) -> Response {
+    match h.set_oauth(settings) {
+        Ok(()) => get_oauth_now(h),
+        Err(e) => respond::bad_request(&e),
+    }
+}
+
+fn get_oauth_now(h: &MockHandle) -> Response {
+    Json(serde_json::json!({"settings": h.oauth(), "stats": h.oauth_stats()})).into_response()
+}
+
+async fn expire_tokens(State(h): State<MockHandle>) -> StatusCode {
+    h.expire_tokens();
+    StatusCode::NO_CONTENT
+}
+
+async fn reset_oauth_stats(State(h): State<MockHandle>) -> StatusCode {
+    h.reset_oauth_stats();
+    StatusCode::NO_CONTENT
 }
 
 async fn put_installation(State(h): State<MockHandle>, body: Bytes) -> Response {

@@ -3,19 +3,23 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use mock_openchoreo::{Faults, Kind, MockOptions, MockServer};
+use mock_openchoreo::{Faults, Kind, MockOptions, MockServer, OAuthSettings};
 
 const USAGE: &str =
     "usage: mock-openchoreo [--port N] [--namespaces N] [--projects N] [--components N]
                        [--endpoints N] [--schema-share F] [--dependencies N] [--seed N]
                        [--token T] [--cursor-ttl-secs N] [--faults JSON]
-                       [--<plural> N ...] [--unserved-kinds a,b]
+                       [--oauth-client ID:SECRET ...] [--token-lifetime-secs N]
+                       [--<plural> N ...] [--unserved-kinds a,b] [--templates local|example]
 
   --port             0 picks a free port (default 8080)
   --projects         projects per namespace; --components: components per project
   --endpoints        endpoints per workload; --dependencies: dependencies per workload
   --schema-share     share (0..1) of endpoints carrying schema.content
   --token            require `Authorization: Bearer T` on /api/v1
+  --oauth-client     register a client of POST /oauth2/token (client-credentials grant)
+                     and require its tokens on /api/v1 (instead of --token); repeatable
+  --token-lifetime-secs  lifetime of issued tokens (default 300)
   --cursor-ttl-secs  cursor lifetime (default 300; 0 never expires)
   --faults           initial faults as JSON, e.g. '{\"errorRate\":0.1}'
   --<plural> N       synthetic items of a platform kind, per namespace (namespaced kinds)
@@ -26,11 +30,24 @@ const USAGE: &str =
                      clusterresourcetypes clusterprojecttypes clustertraits clusterworkflows
                      clusterdataplanes clusterobservabilityplanes clusterworkflowplanes
   --unserved-kinds   comma-separated plurals answered 404, as an older OpenChoreo
+  --templates        where the custom templates some component types name live: `example`
+                     (default) a repository that does not exist; `local` this stand-in's
+                     /templates/<name>/template.yaml, an authored Template for any name
   --namespaces 0     an empty installation (no cluster items either): load items via /admin
 
 Prints `mock-openchoreo listening on http://127.0.0.1:PORT (N components)` when ready.";
 
-fn parse_args(args: &[String]) -> Result<MockOptions, String> {
+/// The command line: the server's options, whether it serves the custom templates, and
+/// the token endpoint's settings (set once it runs).
+struct Cli {
+    opts: MockOptions,
+    serve_templates: bool,
+    oauth: OAuthSettings,
+}
+
+fn parse_args(args: &[String]) -> Result<Cli, String> {
+    let mut serve_templates = false;
+    let mut oauth = OAuthSettings::default();
     let mut opts = MockOptions {
         port: 8080,
         ..MockOptions::default()
@@ -79,11 +96,27 @@ fn parse_args(args: &[String]) -> Result<MockOptions, String> {
             }
             "--token" => opts.token = Some(value).filter(|t| !t.is_empty()),
             "--cursor-ttl-secs" => ttl_secs = Some(num(&value)?),
+            "--oauth-client" => {
+                let (id, secret) = value
+                    .split_once(':')
+                    .filter(|(id, secret)| !id.is_empty() && !secret.is_empty())
+                    .ok_or_else(|| "--oauth-client: expected ID:SECRET".to_string())?;
+                oauth.clients.insert(id.to_owned(), secret.to_owned());
+                oauth.require_tokens = true;
+            }
+            "--token-lifetime-secs" => oauth.token_lifetime_ms = num(&value)? * 1000,
             "--unserved-kinds" => {
                 for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
                     let kind = Kind::parse(name)
                         .ok_or_else(|| format!("--unserved-kinds: unknown kind {name}"))?;
                     spec.unserved_kinds.insert(kind);
+                }
+            }
+            "--templates" => {
+                serve_templates = match value.as_str() {
+                    "local" => true,
+                    "example" => false,
+                    other => return Err(format!("--templates: local or example, not {other}")),
                 }
             }
             "--faults" => {
@@ -104,14 +137,25 @@ fn parse_args(args: &[String]) -> Result<MockOptions, String> {
     }
     opts.spec.validate()?;
     opts.faults.validate()?;
-    Ok(opts)
+    oauth
+        .validate()
+        .map_err(|e| format!("--token-lifetime-secs: {e}"))?;
+    Ok(Cli {
+        opts,
+        serve_templates,
+        oauth,
+    })
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let opts = match parse_args(&args) {
-        Ok(o) => o,
+    let Cli {
+        opts,
+        serve_templates,
+        oauth,
+    } = match parse_args(&args) {
+        Ok(cli) => cli,
         Err(e) if e.is_empty() => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -129,6 +173,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if serve_templates {
+        server.handle().serve_templates(&server.url());
+    }
+    server
+        .handle()
+        .set_oauth(oauth)
+        .expect("validated when parsed");
     println!(
         "mock-openchoreo listening on {} ({components} components)",
         server.url()
@@ -167,7 +218,12 @@ mod tests {
 
     #[test]
     fn parses_flags() {
-        let o = parse_args(&args("--port 0 --namespaces 3 --projects=10 --components 20 --endpoints 2 --schema-share 0.25 --dependencies 1 --token T --cursor-ttl-secs 7 --seed 9 --environments 5 --clustertraits=0 --unserved-kinds workflowplanes,clusterdataplanes")).unwrap();
+        let Cli { opts: o, serve_templates, oauth } = parse_args(&args("--port 0 --namespaces 3 --projects=10 --components 20 --endpoints 2 --schema-share 0.25 --dependencies 1 --token T --cursor-ttl-secs 7 --seed 9 --environments 5 --clustertraits=0 --unserved-kinds workflowplanes,clusterdataplanes --oauth-client c1:s1 --token-lifetime-secs 2")).unwrap();
+        assert!(oauth.require_tokens);
+        assert_eq!(oauth.clients.get("c1").map(String::as_str), Some("s1"));
+        assert_eq!(oauth.token_lifetime_ms, 2000);
+        assert!(parse_args(&args("--oauth-client nosecret")).is_err());
+        assert!(parse_args(&args("--token-lifetime-secs 0")).is_err());
         let mut kinds = mock_openchoreo::default_kind_counts();
         kinds.insert(Kind::Environment, 5);
         kinds.insert(Kind::ClusterTrait, 0);
@@ -188,6 +244,13 @@ mod tests {
         );
         assert_eq!(o.token.as_deref(), Some("T"));
         assert_eq!(o.faults.cursor_ttl_ms, 7000);
+        assert!(!serve_templates);
+        assert!(
+            parse_args(&args("--templates local"))
+                .unwrap()
+                .serve_templates
+        );
+        assert!(parse_args(&args("--templates elsewhere")).is_err());
         assert!(parse_args(&args("--bogus 1")).is_err());
         assert!(parse_args(&args("--projects-x 1")).is_err());
         assert!(parse_args(&args("--components-per 1")).is_err());

@@ -11,6 +11,10 @@ use crate::kind::Kind;
 use crate::synthetic::{ready_condition, Synth, API_VERSION};
 
 pub(crate) const TEMPLATE_URL_ANNOTATION: &str = "scaffolder.openchoreo.dev/backstage-template-url";
+/// The custom templates' default home: a repository that does not exist (reading it fails
+/// as a missing template does); `MockHandle::serve_templates` points them at the mock.
+pub(crate) const EXAMPLE_TEMPLATE_URL_BASE: &str =
+    "https://github.com/example/platform-templates/blob/main";
 const WORKFLOW_TYPE_LABEL: &str = "openchoreo.dev/workflow-type";
 const WORKLOAD_TYPES: [Option<&str>; 6] = [
     Some("deployment"),
@@ -46,9 +50,8 @@ impl Synth {
             Kind::DeploymentPipeline => self.pipeline(ns, v),
             Kind::ComponentType | Kind::ClusterComponentType => {
                 if v % 4 == 2 {
-                    meta["annotations"][TEMPLATE_URL_ANNOTATION] = json!(format!(
-                        "https://github.com/example/platform-templates/blob/main/{name}/template.yaml"
-                    ));
+                    meta["annotations"][TEMPLATE_URL_ANNOTATION] =
+                        json!(format!("{}/{name}/template.yaml", self.template_url_base));
                 }
                 self.component_type(kind, ns, idx, v)
             }

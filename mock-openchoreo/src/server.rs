@@ -3,9 +3,11 @@
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -15,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::faults::Faults;
 use crate::kind::Kind;
+use crate::oauth::{OAuthSettings, OAuthState, OAuthStats};
 use crate::stats::{Recorder, Stats};
 use crate::store::{MockError, Store};
 use crate::summary::Summary;
@@ -35,6 +38,8 @@ pub(crate) struct Shared {
     pub store: RwLock<Store>,
     pub faults: RwLock<Faults>,
     pub token: RwLock<Option<String>>,
+    /// The token endpoint and the tokens it issued.
+    pub oauth: Mutex<OAuthState>,
     pub stats: Recorder,
     /// Requests since faults were last set: the dice index, so runs are reproducible.
     pub fault_counter: AtomicU64,
@@ -54,6 +59,7 @@ impl MockHandle {
                 store: RwLock::new(Store::new(opts.spec.clone())),
                 faults: RwLock::new(opts.faults),
                 token: RwLock::new(opts.token.clone()),
+                oauth: Mutex::new(OAuthState::default()),
                 stats: Recorder::new(),
                 fault_counter: AtomicU64::new(0),
             }),
@@ -88,6 +94,56 @@ impl MockHandle {
         *self.shared.token.write().unwrap() = token;
     }
 
+    // ---- the OAuth2 token endpoint ----
+
+    /// How `POST /oauth2/token` behaves and whether `/api/v1` requires its tokens.
+    pub fn oauth(&self) -> OAuthSettings {
+        self.shared.oauth.lock().unwrap().settings.clone()
+    }
+
+    /// Replaces the token endpoint's settings; issued tokens stay valid until they expire.
+    pub fn set_oauth(&self, settings: OAuthSettings) -> Result<(), String> {
+        settings.validate()?;
+        self.shared.oauth.lock().unwrap().settings = settings;
+        Ok(())
+    }
+
+    /// Changes some token endpoint settings, keeping the others.
+    pub fn update_oauth(&self, change: impl FnOnce(&mut OAuthSettings)) -> Result<(), String> {
+        let mut s = self.oauth();
+        change(&mut s);
+        self.set_oauth(s)
+    }
+
+    /// Registers a client and makes `/api/v1` require tokens issued to a client.
+    pub fn require_client_credentials(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        lifetime: Duration,
+    ) {
+        self.update_oauth(|s| {
+            s.clients
+                .insert(client_id.to_owned(), client_secret.to_owned());
+            s.require_tokens = true;
+            s.token_lifetime_ms = lifetime.as_millis().max(1) as u64;
+        })
+        .expect("valid settings");
+    }
+
+    /// Every token issued so far expires now (the API answers 401 for it).
+    pub fn expire_tokens(&self) {
+        self.shared.oauth.lock().unwrap().expire_all();
+    }
+
+    pub fn oauth_stats(&self) -> OAuthStats {
+        self.shared.oauth.lock().unwrap().stats()
+    }
+
+    pub fn reset_oauth_stats(&self) {
+        self.shared.oauth.lock().unwrap().reset_stats();
+    }
+
     // ---- stats and counts ----
 
     pub fn stats(&self) -> Stats {
@@ -109,8 +165,23 @@ impl MockHandle {
     /// Regenerates the installation from scratch, dropping all edits.
     pub fn set_installation(&self, spec: InstallationSpec) -> Result<(), MockError> {
         spec.validate().map_err(MockError::InvalidSpec)?;
-        *self.shared.store.write().unwrap() = Store::new(spec);
+        let mut store = self.shared.store.write().unwrap();
+        let base = store.template_url_base().to_owned();
+        *store = Store::new(spec);
+        store.set_template_url_base(base);
         Ok(())
+    }
+
+    /// Points the custom-template URLs of the synthetic (cluster) component types at
+    /// `<url>/templates/<name>/template.yaml`, which this mock answers (`url` is the
+    /// mock's own, [`MockServer::url`]), so a demo or test reads them without a network.
+    pub fn serve_templates(&self, url: &str) {
+        let base = format!("{}/templates", url.trim_end_matches('/'));
+        self.shared
+            .store
+            .write()
+            .unwrap()
+            .set_template_url_base(base);
     }
 
     // ---- edits ----
@@ -282,10 +353,46 @@ fn router(handle: MockHandle) -> Router {
         .route("/health", get(|| async { "OK" }))
         .route("/ready", get(|| async { "Ready" }))
         .route("/version", get(version))
+        .route("/oauth2/token", axum::routing::post(crate::oauth::token))
         .merge(crate::api::router(handle.clone()))
         .merge(crate::admin::router())
+        .route("/templates/{name}/template.yaml", get(authored_template))
         .fallback(crate::api::fallback)
         .with_state(handle)
+}
+
+/// What a platform team would author for a component type that names its own template
+/// (any `name`); see [`MockHandle::serve_templates`]. Not counted in the stats.
+async fn authored_template(
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> impl IntoResponse {
+    let body = format!(
+        "# authored by the platform team for {name}
+apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: {name}-authored
+  title: {name} (authored)
+  description: A hand-written template for {name} components
+  tags: [authored]
+spec:
+  owner: group:default/platform-team
+  type: service
+  parameters:
+    - title: Component
+      required: [componentName]
+      properties:
+        componentName:
+          type: string
+  steps:
+    - id: create
+      name: Create the component
+      action: openchoreo:component:create
+      input:
+        componentName: ${{{{ parameters.componentName }}}}
+"
+    );
+    ([(header::CONTENT_TYPE, "application/yaml")], body)
 }
 
 async fn version() -> Json<Value> {

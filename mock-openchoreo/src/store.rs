@@ -164,6 +164,15 @@ impl Store {
         &self.synth.spec
     }
 
+    pub fn template_url_base(&self) -> &str {
+        &self.synth.template_url_base
+    }
+
+    /// Rebases the custom-template URLs of the synthetic (cluster) component types.
+    pub fn set_template_url_base(&mut self, base: String) {
+        self.synth.template_url_base = base;
+    }
+
     pub fn namespace_names(&self) -> Vec<String> {
         self.namespaces.keys().cloned().collect()
     }

@@ -219,6 +219,8 @@ impl EpType {
 #[derive(Clone, Debug)]
 pub(crate) struct Synth {
     pub spec: InstallationSpec,
+    /// Where the custom templates that some (cluster) component types name live.
+    pub template_url_base: String,
     ns_w: usize,
     proj_w: usize,
     comp_w: usize,
@@ -231,6 +233,7 @@ impl Synth {
             proj_w: width(spec.projects_per_namespace, 2),
             comp_w: width(spec.components_per_project, 3),
             spec,
+            template_url_base: crate::platform::EXAMPLE_TEMPLATE_URL_BASE.to_owned(),
         }
     }
 

@@ -756,3 +756,44 @@ async fn same_seed_same_items_other_seed_other_ids() {
         assert_ne!(items, other, "{kind:?}: the seed varies uids");
     }
 }
+
+#[tokio::test]
+async fn serves_the_custom_templates_its_component_types_name_when_asked() {
+    let server = start(InstallationSpec::small()).await;
+    let h = server.handle();
+    let url_of = |item: &Value| {
+        item.pointer("/metadata/annotations/scaffolder.openchoreo.dev~1backstage-template-url")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let named = |h: &MockHandle| -> Vec<String> {
+        [
+            all_items(h, Kind::ComponentType),
+            all_items(h, Kind::ClusterComponentType),
+        ]
+        .concat()
+        .iter()
+        .filter_map(url_of)
+        .collect()
+    };
+    // By default: a repository that does not exist.
+    assert!(named(&h)
+        .iter()
+        .all(|u| u.starts_with("https://github.com/example/")));
+
+    h.serve_templates(&server.url());
+    let urls = named(&h);
+    assert!(!urls.is_empty());
+    let client = Client::new(&server);
+    for url in &urls {
+        let path = url
+            .strip_prefix(&server.url())
+            .unwrap_or_else(|| panic!("{url} is not the mock's"));
+        let reply = client.get(path).await;
+        assert_eq!(reply.status, 200, "{url}");
+        assert!(reply.text.contains("\nkind: Template\n"), "{}", reply.text);
+    }
+    // A new installation keeps serving them.
+    h.set_installation(InstallationSpec::small()).unwrap();
+    assert_eq!(named(&h), urls);
+}

@@ -11,7 +11,7 @@ use napi_derive::napi;
 
 use super::error::JsResult;
 use super::options::EngineOptions;
-use super::types::{LeaseTimings, ProviderStatus, TickReport};
+use super::types::{ConsistencyReport, HealRef, LeaseTimings, ProviderStatus, TickReport};
 use crate::engine::{Engine, Mutation, Sink};
 use crate::error::{Error, ErrorCode};
 
@@ -131,13 +131,58 @@ impl IngestionEngine {
 
     /// Takes over entity refs (`kind:namespace/name`) that the legacy provider (same
     /// provider name and location key) left in the catalog: refs of the kinds this
-    /// module produces (Domain, System, Component, API) become owned as if seen in cycle
+    /// module produces (every kind of its kind table) become owned as if seen in cycle
     /// 0, so the next completed cycle removes those OpenChoreo no longer has (under the
     /// usual guards). Other kinds and malformed refs are ignored; refs already owned are
     /// left as they are. Resolves with how many refs were new.
     #[napi(ts_return_type = "Promise<number>")]
     pub async fn adopt(&self, refs: Vec<String>) -> JsResult<i64> {
         JsResult(async { self.live()?.adopt(refs).await.map(|n| i64::try_from(n).unwrap_or(i64::MAX)) }.await)
+    }
+
+    /// Starts a catalog consistency check; resolves with its id.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub async fn begin_consistency_check(&self) -> JsResult<i64> {
+        JsResult(self.live().and_then(|e| e.begin_consistency_check()))
+    }
+
+    /// One page of the catalog's listing of this provider (refs `kind:namespace/name`);
+    /// resolves with how many of them the engine owns.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub async fn consistency_listed(&self, check: i64, refs: Vec<String>) -> JsResult<i64> {
+        JsResult(async { self.live()?.consistency_listed(check, refs).await.map(|n| i64::try_from(n).unwrap_or(i64::MAX)) }.await)
+    }
+
+    /// Ends a check: counts the owned refs the listing lacked and, with `heal`, marks
+    /// them to be handed over again with a content change.
+    #[napi(ts_return_type = "Promise<ConsistencyReport>")]
+    pub async fn finish_consistency_check(&self, check: i64, listed: i64, listed_owned: i64, heal: bool) -> JsResult<ConsistencyReport> {
+        JsResult(async { self.live()?.finish_consistency_check(check, listed, listed_owned, heal).await.map(Into::into) }.await)
+    }
+
+    /// Refs to hand over again with a content change (at most `limit`).
+    #[napi(ts_return_type = "Promise<HealRef[]>")]
+    pub async fn heal_refs(&self, limit: i64) -> JsResult<Vec<HealRef>> {
+        JsResult(async {
+            let refs = self.live()?.heal_refs(limit).await?;
+            Ok(refs.into_iter().map(|(entity_ref, check)| HealRef { entity_ref, check }).collect())
+        }
+        .await)
+    }
+
+    /// Records an entity the catalog gets at once, outside a cycle (`Engine::record_inserted`):
+    /// owned and seen in the current cycle. Resolves with the ref as stored, or `null`
+    /// (nothing recorded) for a malformed ref or a kind this module does not produce.
+    #[napi(ts_return_type = "Promise<string | null>")]
+    pub async fn record_inserted(&self, entity_ref: String) -> JsResult<Option<String>> {
+        JsResult(async { self.live()?.record_inserted(&entity_ref).await }.await)
+    }
+
+    /// Forgets an entity removed from the catalog at once (`Engine::forget_removed`).
+    /// Resolves with whether the provider owned it.
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub async fn forget_removed(&self, entity_ref: String) -> JsResult<bool> {
+        JsResult(async { self.live()?.forget_removed(&entity_ref).await }.await)
     }
 
     /// Forgets the current cycle; the next tick starts a new one from the beginning.

@@ -59,6 +59,10 @@ pub struct ProviderStatus {
     pub last_completed_cycle: Option<CompletedCycle>,
     /// Entity refs this provider currently owns in the catalog.
     pub owned_entities: i64,
+    /// The last catalog consistency check, if any ran.
+    pub consistency: Option<ConsistencyReport>,
+    /// Owned refs waiting to be handed over again with a content change.
+    pub heal_pending: i64,
 }
 
 /// Who holds the burst lease and until when.
@@ -149,6 +153,35 @@ pub struct CompletedCycle {
     pub pages: i64,
 }
 
+/// What a catalog consistency check found: the catalog's filtered listing of the
+/// provider against the refs the engine owns.
+#[napi(object)]
+pub struct ConsistencyReport {
+    /// The check's id (its start, epoch ms).
+    pub check: i64,
+    /// Refs the catalog listed for the provider, and how many of them the engine owns.
+    pub listed: i64,
+    pub listed_owned: i64,
+    /// Refs owned when the last cycle completed that the listing lacks.
+    pub unlisted: i64,
+    /// The first of them (at most 20).
+    pub unlisted_sample: Vec<String>,
+    /// How many were marked to be handed over again.
+    pub heal_marked: i64,
+    /// Refs marked by earlier checks that this one found listed again (repaired).
+    pub healed: i64,
+    /// The last completed cycle when the check ran.
+    pub settled_cycle: i64,
+    pub finished_at: i64,
+}
+
+/// A ref waiting to be handed over again, with the check that asked.
+#[napi(object)]
+pub struct HealRef {
+    pub entity_ref: String,
+    pub check: i64,
+}
+
 // The conversions destructure the core types exhaustively: a field added in the core is a
 // compile error here until the mirror (and so `index.d.ts`) has it too.
 
@@ -170,6 +203,8 @@ impl From<core::ProviderStatus> for ProviderStatus {
             rejected_removal,
             last_completed_cycle,
             owned_entities,
+            consistency,
+            heal_pending,
         } = s;
         ProviderStatus {
             provider,
@@ -187,6 +222,8 @@ impl From<core::ProviderStatus> for ProviderStatus {
             rejected_removal: rejected_removal.map(Into::into),
             last_completed_cycle: last_completed_cycle.map(Into::into),
             owned_entities,
+            consistency: consistency.map(Into::into),
+            heal_pending,
         }
     }
 }
@@ -253,5 +290,12 @@ impl From<core::CompletedCycle> for CompletedCycle {
     fn from(c: core::CompletedCycle) -> Self {
         let core::CompletedCycle { cycle, started_at, finished_at, duration_millis, entities, added, removed, requests, pages } = c;
         CompletedCycle { cycle, started_at, finished_at, duration_millis, entities, added, removed, requests, pages }
+    }
+}
+
+impl From<core::ConsistencyReport> for ConsistencyReport {
+    fn from(r: core::ConsistencyReport) -> Self {
+        let core::ConsistencyReport { check, listed, listed_owned, unlisted, unlisted_sample, heal_marked, healed, settled_cycle, finished_at } = r;
+        ConsistencyReport { check, listed, listed_owned, unlisted, unlisted_sample, heal_marked, healed, settled_cycle, finished_at }
     }
 }

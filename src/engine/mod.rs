@@ -2,13 +2,16 @@
 //! one is due, hands each page to a `Sink` and only then commits the page's progress.
 //!
 //! PUBLIC SURFACE (the binding depends on it): `Engine::open`, `probe`, `tick`, `status`,
-//! `adopt`, `owned_count`, `reset`, `refresh`, `cancel`, `close`, the `Sink` trait,
-//! `Mutation`, `TickReport`.
+//! `adopt`, `owned_count`, `record_inserted`, `forget_removed` (in `immediate.rs`), `reset`,
+//! `refresh`, `cancel`, `close`, the consistency check (`consistency.rs`), the `Sink`
+//! trait, `Mutation`, `TickReport`.
 
+pub mod consistency;
 pub mod status;
 
 mod burst;
 mod lease;
+mod immediate;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -306,6 +309,8 @@ impl Engine {
             rejected_removal: row.rejected_removal.clone(),
             last_completed_cycle: row.last_completed.clone(),
             owned_entities: owned,
+            consistency: self.store.load_consistency(name).await?,
+            heal_pending: self.store.count_heal(name).await?,
         })
     }
 

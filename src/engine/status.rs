@@ -34,6 +34,11 @@ pub struct ProviderStatus {
     pub last_completed_cycle: Option<CompletedCycle>,
     /// Entity refs this provider currently owns in the catalog.
     pub owned_entities: i64,
+    /// The last catalog consistency check (`consistency.rs`), if any ran.
+    pub consistency: Option<ConsistencyReport>,
+    /// Owned refs waiting to be handed over again with a content change (a check found
+    /// them missing from the catalog's listing).
+    pub heal_pending: i64,
 }
 
 /// Who holds the burst lease and until when.
@@ -114,4 +119,25 @@ pub struct CompletedCycle {
     pub removed: i64,
     pub requests: i64,
     pub pages: i64,
+}
+
+/// What one check found.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsistencyReport {
+    pub check: i64,
+    /// Refs the catalog listed for the provider, and how many of them the engine owns.
+    pub listed: i64,
+    pub listed_owned: i64,
+    /// Refs the engine owned when its last cycle completed that the listing lacks.
+    pub unlisted: i64,
+    pub unlisted_sample: Vec<String>,
+    /// How many of those were marked to be handed over again.
+    pub heal_marked: i64,
+    /// Refs marked by earlier checks that this one found listed again (repaired).
+    pub healed: i64,
+    /// The last completed cycle (refs first seen later are not checked: the catalog
+    /// may not have processed them yet).
+    pub settled_cycle: i64,
+    pub finished_at: i64,
 }

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str, bool, &str)] = &[
     (4, "seen_pages", false, include_str!("../../migrations/0004_seen_pages.sql")),
     (5, "staging_holder", false, include_str!("../../migrations/0005_staging_holder.sql")),
     (6, "lease_heartbeat", false, include_str!("../../migrations/0006_lease_heartbeat.sql")),
+    (8, "consistency", false, include_str!("../../migrations/0008_consistency.sql")),
 ];
 
 /// An arbitrary, fixed key for `pg_advisory_xact_lock`.

@@ -2,6 +2,8 @@
 //! tables, all owned by this module. Every write of a burst is fenced by the burst lease:
 //! a process that lost its lease cannot overwrite another's progress.
 
+mod consistency;
+mod immediate;
 mod migrate;
 mod staging_cache;
 

@@ -19,6 +19,7 @@ mod common;
 mod component;
 mod domain;
 mod entity;
+mod js;
 pub mod platform;
 mod system;
 pub mod templates;

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::js::{get, or, when_truthy, Obj};
+use crate::translate::js::{get, or, when_truthy, Obj};
 use super::keys;
 use super::shapes;
 use crate::translate::{Entity, TranslateContext};
@@ -27,10 +27,9 @@ pub enum CreatedAt {
     WhenSet,
 }
 
-/// One OpenChoreo list and the Backstage kind it becomes.
+/// What one OpenChoreo kind's entity holds (its list and translator are paired in
+/// [`crate::kinds::LISTS`]).
 pub struct KindDef {
-    /// The OpenChoreo list (plural, as in its URL).
-    pub list: &'static str,
     /// The Backstage kind as emitted.
     pub kind: &'static str,
     pub scope: Scope,

@@ -3,7 +3,7 @@
 //! `entityTranslation.ts` and the `translate*ToEntity` functions they call.
 
 use super::envelope::{CreatedAt, Draft, KindDef, Scope};
-use super::js::{self, get, nullish_or, or, truthy, when_truthy};
+use crate::translate::js::{self, get, nullish_or, or, truthy, when_truthy};
 use super::keys;
 use super::shapes::{self, TRAIT_KINDS, WORKFLOW_KINDS};
 
@@ -12,7 +12,6 @@ const NAMESPACED: Scope = Scope::Namespaced { domain: true };
 /// The defaults most kinds share: namespaced with a domain, created-at always written,
 /// no status, no agent, no extra label, nothing of its own.
 const BASE: KindDef = KindDef {
-    list: "",
     kind: "",
     scope: NAMESPACED,
     noun: "",
@@ -33,7 +32,6 @@ fn nothing(_: &mut Draft) -> Result<(), String> {
 
 /// T:401-498, T:1454-1523.
 pub const ENVIRONMENT: KindDef = KindDef {
-    list: "environments",
     kind: "Environment",
     noun: "environment",
     fallback: "{name} environment",
@@ -78,7 +76,6 @@ fn environment(d: &mut Draft) -> Result<(), String> {
 
 /// T:505-554, T:1529-1550.
 pub const NOTIFICATION_CHANNEL: KindDef = KindDef {
-    list: "observabilityalertsnotificationchannels",
     kind: "ObservabilityAlertsNotificationChannel",
     scope: Scope::Namespaced { domain: false },
     noun: "notification channel",
@@ -106,7 +103,6 @@ fn notification_channel(d: &mut Draft) -> Result<(), String> {
 
 /// T:1555-1640.
 pub const DATAPLANE: KindDef = KindDef {
-    list: "dataplanes",
     kind: "Dataplane",
     noun: "dataplane",
     fallback: "{name} dataplane",
@@ -134,7 +130,6 @@ fn observed_by_namespaced(d: &mut Draft) -> Result<(), String> {
 
 /// T:1645-1687.
 pub const WORKFLOW_PLANE: KindDef = KindDef {
-    list: "workflowplanes",
     kind: "WorkflowPlane",
     noun: "workflow plane",
     fallback: "{name} workflow plane",
@@ -148,7 +143,6 @@ pub const WORKFLOW_PLANE: KindDef = KindDef {
 
 /// T:1693-1732.
 pub const OBSERVABILITY_PLANE: KindDef = KindDef {
-    list: "observabilityplanes",
     kind: "ObservabilityPlane",
     noun: "observability plane",
     fallback: "{name} observability plane",
@@ -170,7 +164,6 @@ fn observer(d: &mut Draft) -> Result<(), String> {
 
 /// T:1743-1796.
 pub const DEPLOYMENT_PIPELINE: KindDef = KindDef {
-    list: "deploymentpipelines",
     kind: "DeploymentPipeline",
     noun: "deployment pipeline",
     fallback: "Deployment pipeline {name}",
@@ -190,7 +183,6 @@ fn deployment_pipeline(d: &mut Draft) -> Result<(), String> {
 
 /// T:560-611, T:1801-1820.
 pub const COMPONENT_TYPE: KindDef = KindDef {
-    list: "componenttypes",
     kind: "ComponentType",
     noun: "component type",
     fallback: "{name} component type",
@@ -219,7 +211,6 @@ fn component_type_common(d: &mut Draft, workflow_kind: &str, trait_kind: &str) -
 
 /// T:682-719, T:1825-1841.
 pub const TRAIT_TYPE: KindDef = KindDef {
-    list: "traits",
     kind: "TraitType",
     noun: "trait",
     fallback: "{name} trait",
@@ -229,7 +220,6 @@ pub const TRAIT_TYPE: KindDef = KindDef {
 
 /// T:725-765, T:1921-1938.
 pub const RESOURCE_TYPE: KindDef = KindDef {
-    list: "resourcetypes",
     kind: "ResourceType",
     noun: "resource type",
     fallback: "{name} resource type",
@@ -246,7 +236,6 @@ fn retain_policy(d: &mut Draft) -> Result<(), String> {
 
 /// T:1002-1039, T:1963-1979.
 pub const PROJECT_TYPE: KindDef = KindDef {
-    list: "projecttypes",
     kind: "ProjectType",
     noun: "project type",
     fallback: "{name} project type",
@@ -256,7 +245,6 @@ pub const PROJECT_TYPE: KindDef = KindDef {
 
 /// T:786-847, T:1985-2010.
 pub const RESOURCE: KindDef = KindDef {
-    list: "resources",
     kind: "Resource",
     scope: Scope::Namespaced { domain: false },
     noun: "resource",
@@ -297,7 +285,6 @@ fn resource(d: &mut Draft) -> Result<(), String> {
 
 /// T:617-676, T:1846-1872.
 pub const WORKFLOW: KindDef = KindDef {
-    list: "workflows",
     kind: "Workflow",
     noun: "workflow",
     fallback: "{name} workflow",
@@ -335,7 +322,6 @@ const CLUSTER: KindDef = KindDef { scope: Scope::Cluster, ..BASE };
 
 /// T:904-952, T:1878-1895.
 pub const CLUSTER_COMPONENT_TYPE: KindDef = KindDef {
-    list: "clustercomponenttypes",
     kind: "ClusterComponentType",
     noun: "cluster component type",
     fallback: "{name} cluster component type",
@@ -351,7 +337,6 @@ fn cluster_component_type(d: &mut Draft) -> Result<(), String> {
 
 /// T:958-995, T:1901-1916.
 pub const CLUSTER_RESOURCE_TYPE: KindDef = KindDef {
-    list: "clusterresourcetypes",
     kind: "ClusterResourceType",
     noun: "cluster resource type",
     fallback: "{name} cluster resource type",
@@ -362,7 +347,6 @@ pub const CLUSTER_RESOURCE_TYPE: KindDef = KindDef {
 
 /// T:1046-1079, T:1944-1958.
 pub const CLUSTER_PROJECT_TYPE: KindDef = KindDef {
-    list: "clusterprojecttypes",
     kind: "ClusterProjectType",
     noun: "cluster project type",
     fallback: "{name} cluster project type",
@@ -372,7 +356,6 @@ pub const CLUSTER_PROJECT_TYPE: KindDef = KindDef {
 
 /// T:1085-1118, T:2015-2029.
 pub const CLUSTER_TRAIT_TYPE: KindDef = KindDef {
-    list: "clustertraits",
     kind: "ClusterTraitType",
     noun: "cluster trait",
     fallback: "{name} cluster trait",
@@ -382,7 +365,6 @@ pub const CLUSTER_TRAIT_TYPE: KindDef = KindDef {
 
 /// T:1184-1241, T:2034-2058.
 pub const CLUSTER_WORKFLOW: KindDef = KindDef {
-    list: "clusterworkflows",
     kind: "ClusterWorkflow",
     noun: "cluster workflow",
     fallback: "{name} cluster workflow",
@@ -397,7 +379,6 @@ fn cluster_workflow(d: &mut Draft) -> Result<(), String> {
 
 /// T:2063-2144.
 pub const CLUSTER_DATAPLANE: KindDef = KindDef {
-    list: "clusterdataplanes",
     kind: "ClusterDataplane",
     noun: "cluster data plane",
     fallback: "{name} cluster data plane",
@@ -425,7 +406,6 @@ fn observed_by_cluster(d: &mut Draft) -> Result<(), String> {
 
 /// T:2150-2187.
 pub const CLUSTER_OBSERVABILITY_PLANE: KindDef = KindDef {
-    list: "clusterobservabilityplanes",
     kind: "ClusterObservabilityPlane",
     noun: "cluster observability plane",
     fallback: "{name} cluster observability plane",
@@ -439,7 +419,6 @@ pub const CLUSTER_OBSERVABILITY_PLANE: KindDef = KindDef {
 
 /// T:2193-2231.
 pub const CLUSTER_WORKFLOW_PLANE: KindDef = KindDef {
-    list: "clusterworkflowplanes",
     kind: "ClusterWorkflowPlane",
     noun: "cluster workflow plane",
     fallback: "{name} cluster workflow plane",

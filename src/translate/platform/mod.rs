@@ -14,7 +14,6 @@ use serde_json::Value;
 use super::{Entity, TranslateContext};
 
 mod envelope;
-mod js;
 mod keys;
 mod kinds;
 mod shapes;
@@ -22,23 +21,14 @@ mod shapes;
 #[cfg(test)]
 mod tests;
 
-/// A platform kind's translator: `(ctx, walked namespace, list item)`.
-pub type Translator = fn(&TranslateContext, Option<&str>, &Value) -> Result<Entity, String>;
-
 macro_rules! translators {
     ($($name:ident => $def:ident),* $(,)?) => {
         $(
-            #[doc = concat!("One item of the `", stringify!($name), "` list's kind (see [`TRANSLATORS`]).")]
+            #[doc = concat!("One item of the `", stringify!($name), "` kind (its list is named in [`crate::kinds::LISTS`]).")]
             pub fn $name(ctx: &TranslateContext, ns: Option<&str>, item: &Value) -> Result<Entity, String> {
                 envelope::translate(&kinds::$def, ctx, ns, item)
             }
         )*
-
-        /// `(OpenChoreo list, Backstage kind as emitted, translator)` for each of the 20
-        /// platform lists, in the legacy provider's order.
-        pub const TRANSLATORS: &[(&str, &str, Translator)] = &[
-            $((kinds::$def.list, kinds::$def.kind, $name as Translator)),*
-        ];
     };
 }
 

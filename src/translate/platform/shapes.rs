@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use super::js::{self, get, nullish_or, truthy, when_truthy, Obj};
+use crate::translate::js::{self, get, nullish_or, truthy, when_truthy, Obj};
 use super::keys;
 
 /// `spec.gateway` from `spec.gateway.ingress`: absent without an ingress, otherwise

@@ -5,6 +5,19 @@
 use serde_json::{json, Value};
 
 use super::*;
+use crate::kinds::{Role, Translate as Translator, LISTS};
+
+/// `(list, Backstage kind as emitted, translator)` of every platform list, from the kind
+/// table, in walk order.
+fn platform_lists() -> Vec<(&'static str, &'static str, Translator)> {
+    LISTS
+        .iter()
+        .filter_map(|l| match l.role {
+            Role::Platform { kind, translate, .. } => Some((l.list, kind, translate)),
+            _ => None,
+        })
+        .collect()
+}
 
 fn ctx() -> TranslateContext {
     TranslateContext {
@@ -89,12 +102,14 @@ fn minimal(list: &str, name: &str) -> Value {
 
 #[test]
 fn the_table_covers_the_twenty_lists_once_each_with_its_kind() {
-    assert_eq!(TRANSLATORS.len(), 20);
-    let lists: std::collections::BTreeSet<_> = TRANSLATORS.iter().map(|(l, _, _)| *l).collect();
-    let kinds: std::collections::BTreeSet<_> = TRANSLATORS.iter().map(|(_, k, _)| *k).collect();
+    let table = platform_lists();
+    assert_eq!(table.len(), 20);
+    let lists: std::collections::BTreeSet<_> = table.iter().map(|(l, _, _)| *l).collect();
+    let kinds: std::collections::BTreeSet<_> = table.iter().map(|(_, k, _)| *k).collect();
     assert_eq!((lists.len(), kinds.len()), (20, 20));
-    for (list, kind, t) in TRANSLATORS {
+    for (list, kind, t) in &table {
         let cluster = list.starts_with("cluster");
+        // The translator emits the kind the table declares for its list.
         let e = translate(*t, Some("acme"), minimal(list, "x"));
         assert_eq!(e["kind"], *kind, "{list}");
         assert_eq!(e["apiVersion"], "backstage.io/v1alpha1");
@@ -129,7 +144,7 @@ fn the_table_covers_the_twenty_lists_once_each_with_its_kind() {
         ("clusterobservabilityplanes", "ClusterObservabilityPlane"),
         ("clusterworkflowplanes", "ClusterWorkflowPlane"),
     ];
-    let table: Vec<_> = TRANSLATORS.iter().map(|(l, k, _)| (*l, *k)).collect();
+    let table: Vec<_> = table.iter().map(|(l, k, _)| (*l, *k)).collect();
     assert_eq!(table, expected);
 }
 
@@ -157,21 +172,21 @@ fn empty_display_names_and_descriptions_fall_back_per_kind() {
         ("clusterobservabilityplanes", "x cluster observability plane"),
         ("clusterworkflowplanes", "x cluster workflow plane"),
     ];
-    for ((list, _, t), (fallback_list, description)) in TRANSLATORS.iter().zip(fallbacks) {
-        assert_eq!(*list, fallback_list);
+    for ((list, _, t), (fallback_list, description)) in platform_lists().into_iter().zip(fallbacks) {
+        assert_eq!(list, fallback_list);
         let mut item = minimal(list, "x");
         item["metadata"]["annotations"] = json!({"openchoreo.dev/display-name": "", "openchoreo.dev/description": ""});
-        let e = translate(*t, Some("acme"), item);
+        let e = translate(t, Some("acme"), item);
         assert_eq!((e["metadata"]["title"].as_str(), e["metadata"]["description"].as_str()), (Some("x"), Some(description)), "{list}");
     }
 }
 
 #[test]
 fn created_at_is_always_written_except_where_the_legacy_spreads_it() {
-    for (list, _, t) in TRANSLATORS {
-        let e = translate(*t, Some("acme"), minimal(list, "x"));
+    for (list, _, t) in platform_lists() {
+        let e = translate(t, Some("acme"), minimal(list, "x"));
         let created = e["metadata"]["annotations"].get("openchoreo.io/created-at").cloned();
-        let when_set = ["environments", "observabilityalertsnotificationchannels", "deploymentpipelines"].contains(list);
+        let when_set = ["environments", "observabilityalertsnotificationchannels", "deploymentpipelines"].contains(&list);
         assert_eq!(created, if when_set { None } else { Some(json!("")) }, "{list}");
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::js::{or_default, truthy};
+use crate::translate::js::{non_nullish, when_truthy};
 use super::{TypeItem, COMPONENT};
 use crate::translate::TranslateContext;
 
@@ -11,7 +11,7 @@ pub const WORKLOAD_TYPE_ANNOTATION: &str = "openchoreo.io/workload-type";
 
 /// `spec.workloadType ?? 'deployment'`.
 pub fn workload_type(t: &TypeItem) -> Value {
-    or_default(t.spec("workloadType")).cloned().unwrap_or_else(|| json!("deployment"))
+    non_nullish(t.spec("workloadType")).cloned().unwrap_or_else(|| json!("deployment"))
 }
 
 pub fn template(ctx: &TranslateContext, t: &TypeItem, ns: Option<&str>, schema: &Value) -> Result<Value, String> {
@@ -78,7 +78,7 @@ type Workflows = Vec<Option<Value>>;
 
 /// Namespaced: `spec.allowedWorkflows` and `spec.allowedTraits` as they are.
 fn namespaced_allowed(t: &TypeItem) -> Result<(Workflows, Option<Value>), String> {
-    let workflows = match or_default(t.spec("allowedWorkflows")) {
+    let workflows = match non_nullish(t.spec("allowedWorkflows")) {
         None => vec![],
         Some(Value::Array(items)) => items.iter().cloned().map(Some).collect(),
         Some(other) => return Err(format!("spec.allowedWorkflows is not a list: {other}")),
@@ -90,7 +90,7 @@ fn namespaced_allowed(t: &TypeItem) -> Result<(Workflows, Option<Value>), String
 /// `ClusterTrait` (`{kind, name: t.name}`); a null entry throws in the legacy code.
 fn cluster_allowed(t: &TypeItem) -> Result<(Workflows, Option<Value>), String> {
     let list = |field: &str| -> Result<Option<&Vec<Value>>, String> {
-        match or_default(t.spec(field)) {
+        match non_nullish(t.spec(field)) {
             None => Ok(None),
             Some(Value::Array(items)) => {
                 if let Some(i) = items.iter().position(Value::is_null) {
@@ -123,12 +123,12 @@ fn cluster_allowed(t: &TypeItem) -> Result<(Workflows, Option<Value>), String> {
 /// One `allowedWorkflows` entry as the converter normalises it: a name takes the
 /// default kind, an object keeps its kind (`??`); entries without a truthy name vanish.
 fn workflow_ref(w: Option<&Value>, default_kind: &str) -> Option<Value> {
-    let w = w.filter(|w| truthy(w))?;
+    let w = when_truthy(w)?;
     match w {
         Value::String(name) => Some(json!({ "kind": default_kind, "name": name })),
         Value::Object(o) => {
-            let name = o.get("name").filter(|n| truthy(n))?;
-            let kind = or_default(o.get("kind")).cloned().unwrap_or_else(|| json!(default_kind));
+            let name = when_truthy(o.get("name"))?;
+            let kind = non_nullish(o.get("kind")).cloned().unwrap_or_else(|| json!(default_kind));
             Some(json!({ "kind": kind, "name": name }))
         }
         // Numbers, `true`, arrays: `workflow.name` is undefined.

@@ -8,7 +8,7 @@
 use serde_json::{json, Map, Value};
 
 use super::component::{workload_type, WORKLOAD_TYPE_ANNOTATION};
-use super::js::truthy;
+use crate::translate::js::truthy;
 use super::{template_namespace, TypeItem, API_VERSION, COMPONENT};
 use crate::translate::common::{MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN_LOCATION};
 
@@ -35,7 +35,7 @@ pub fn placeholder(t: &TypeItem, ns: Option<&str>) -> Result<Value, String> {
     annotations.insert(MANAGED_BY_LOCATION.into(), json!(location));
     annotations.insert(MANAGED_BY_ORIGIN_LOCATION.into(), json!(location));
     let workload_type = workload_type(t);
-    if truthy(&workload_type) {
+    if truthy(Some(&workload_type)) {
         annotations.insert(WORKLOAD_TYPE_ANNOTATION.into(), workload_type);
     }
     if ns.is_none() {

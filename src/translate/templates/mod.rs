@@ -4,7 +4,7 @@
 //! them from what its provider passes them, stamped as the provider stamps them.
 //!
 //! Inputs are the API's list items and `/schema` bodies as JSON values, read with the
-//! legacy code's JavaScript semantics (see [`js`]): `||` falls back on any falsy value,
+//! legacy code's JavaScript semantics (see [`crate::translate::js`]): `||` falls back on any falsy value,
 //! `??` only on a missing or null one, and a field the legacy code sets to `undefined`
 //! is left out.
 //!
@@ -16,11 +16,11 @@
 use serde_json::{json, Map, Value};
 
 use super::common::{MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN_LOCATION};
+use super::js;
 use super::{Entity, TranslateContext};
 
 mod component;
 mod custom;
-mod js;
 mod project;
 mod resource;
 
@@ -203,7 +203,7 @@ impl<'a> TypeItem<'a> {
 
 /// The provider drops a type whose `/schema` answer is falsy (`!data`).
 fn require_schema(schema: &Value) -> Result<(), String> {
-    if js::truthy(schema) {
+    if js::truthy(Some(schema)) {
         Ok(())
     } else {
         Err(format!("its /schema answer is empty ({schema})"))

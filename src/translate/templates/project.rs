@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::js::truthy;
+use crate::translate::js::when_truthy;
 use super::{TypeItem, PROJECT};
 use crate::translate::TranslateContext;
 
@@ -27,7 +27,7 @@ pub fn template(ctx: &TranslateContext, t: &TypeItem, ns: Option<&str>) -> Value
 
     let mut details_options = json!({ "ptdName": t.name, "ptdKind": kind, "ptdDisplayName": t.title });
     let schema = t.spec("parameters").and_then(|p| p.get("openAPIV3Schema"));
-    if let Some(schema) = schema.filter(|s| truthy(s)) {
+    if let Some(schema) = when_truthy(schema) {
         details_options["ptdSchema"] = schema.clone();
     }
 

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::js::truthy;
+use crate::translate::js::truthy;
 use super::{TypeItem, RESOURCE};
 use crate::translate::TranslateContext;
 
@@ -16,7 +16,7 @@ pub fn template(ctx: &TranslateContext, t: &TypeItem, ns: Option<&str>, schema: 
     annotations.insert(RESOURCE.annotation("kind"), json!(kind));
 
     let mut details_options = json!({ "rtdName": t.name, "rtdKind": kind, "rtdDisplayName": t.title });
-    if truthy(schema) {
+    if truthy(Some(schema)) {
         details_options["rtdSchema"] = schema.clone();
     }
 

@@ -1,4 +1,5 @@
-//! JavaScript semantics over JSON values, as the legacy TypeScript evaluates them: an
+//! JavaScript semantics over JSON values, as the legacy TypeScript (its entity translation
+//! and its template converters) evaluates them: an
 //! absent field is `None` (`undefined`, which vanishes from the entity), a JSON `null` is
 //! `Some(Null)` (which survives). Property reads are `?.` reads: on anything but an object
 //! they give `undefined` (no field the translators read exists on strings, numbers or
@@ -41,6 +42,11 @@ pub fn nullish_or(v: Option<&Value>, fallback: &str) -> Value {
         None | Some(Value::Null) => Value::from(fallback),
         Some(v) => v.clone(),
     }
+}
+
+/// The left side of `v ?? ...`: `v` unless undefined or null.
+pub fn non_nullish(v: Option<&Value>) -> Option<&Value> {
+    v.filter(|v| !v.is_null())
 }
 
 /// `v` when truthy, else `None` (the `x ? x : undefined` and `x && {...}` guards).
@@ -137,6 +143,21 @@ impl Obj {
         Value::Object(self.0)
     }
 }
+/// The converters' `formatTitle`: split on `-`, upper-case each word's first UTF-16
+/// unit (`charAt(0).toUpperCase()`: a character outside the BMP is two units and stays
+/// as it is), join with spaces. `web-service` -> `Web Service`.
+pub fn format_title(name: &str) -> String {
+    name.split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            match chars.next() {
+                Some(first) if first.len_utf16() == 1 => first.to_uppercase().chain(chars).collect::<String>(),
+                _ => word.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 #[cfg(test)]
 mod tests {
@@ -162,6 +183,16 @@ mod tests {
         assert_eq!(nullish_or(Some(&json!(null)), "d"), json!("d"));
         assert_eq!(nullish_or(Some(&json!(0)), "d"), json!(0));
         assert_eq!(or(Some(&json!(0)), "d"), json!("d"));
+    }
+
+    #[test]
+    fn titles_capitalise_each_dash_separated_word() {
+        assert_eq!(format_title("web-service"), "Web Service");
+        assert_eq!(format_title("my-custom-svc"), "My Custom Svc");
+        assert_eq!(format_title("go"), "Go");
+        assert_eq!(format_title("a--b-"), "A  B ");
+        assert_eq!(format_title("ßx"), "SSx", "toUpperCase expands ß");
+        assert_eq!(format_title("𐐨x"), "𐐨x", "charAt(0) is half of a surrogate pair: unchanged");
     }
 
     #[test]
