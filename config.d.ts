@@ -75,6 +75,14 @@ export interface Config {
       /** Seconds before one OpenChoreo request times out. Default 30. */
       requestTimeout?: number;
       /**
+       * Seconds the burst lease lives past its last renewal. Default 10. A running burst
+       * renews it every third of this (a heartbeat); when its process dies (a crash, a
+       * SIGKILL, a lost node) another replica, or the restarted process, goes on within
+       * burstInterval + leaseTtl. Lower it for faster recovery; raise it when the state
+       * database is often slow to answer for several seconds.
+       */
+      leaseTtl?: number;
+      /**
        * Provider name: the ownership key of the entities in the catalog.
        * Default OpenChoreoEntityProvider (the legacy provider's name, for a clean switch).
        */

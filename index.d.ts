@@ -24,6 +24,12 @@ export declare class IngestionEngine {
   /** The provider name (the entities' ownership key). */
   get providerName(): string
   /**
+   * How the burst lease is timed: the module's scheduler task times out after
+   * `holdLimitSeconds + leaseTtlSeconds`, when a burst still running holds the lease
+   * only by its own commits.
+   */
+  get leaseTimings(): LeaseTimings
+  /**
    * Checks that `baseUrl` is a current, cursor-paginated OpenChoreo API
    * (`INCOMPATIBLE_SERVER`, `AUTH`, `TRANSIENT`, ... otherwise).
    */
@@ -211,6 +217,11 @@ export interface EngineOptions {
   /** A Domain's owner follows its namespace's `backstage.io/owner` (default false). */
   domainOwnerFromAnnotation?: boolean
   requestTimeoutSeconds?: number
+  /**
+   * Seconds a burst lease lives past its last renewal (default 10): a holder that
+   * stops frees the provider this long after.
+   */
+  leaseTtlSeconds?: number
 }
 
 /** How change events are worked; unset fields take the engine's defaults. */
@@ -267,17 +278,54 @@ export interface ItemError {
   at: number
 }
 
+/** Who holds the burst lease and until when. */
+export interface LeaseStatus {
+  /** `host:pid:start` of the holding engine. */
+  holder: string
+  /** Whether the holder is this engine. */
+  heldHere: boolean
+  /** When it expires unless renewed (epoch ms). */
+  until: number
+  /** Its last renewal (epoch ms). */
+  renewedAt: number
+  /**
+   * `held` (renewed on time), `overdue` (not renewed for two heartbeats: the holder
+   * has most likely stopped) or `expired` (free for the next tick to take).
+   */
+  state: string
+}
+
+/** How the burst lease is timed (seconds), for the scheduler task that drives the engine. */
+export interface LeaseTimings {
+  /** A lease lives this long past its last renewal. */
+  leaseTtlSeconds: number
+  /** A running burst renews it this often. */
+  heartbeatSeconds: number
+  /** The heartbeat renews a burst's lease for at most this long (`burstLength` + 60 s). */
+  holdLimitSeconds: number
+}
+
 /** A provider's persisted ingestion state (the status route's body). */
 export interface ProviderStatus {
   provider: string
   /** Cycle number, 1 for the first cycle ever (0 before any). */
   cycle: number
-  /** `idle` | `bursting` | `interstitial` | `resting` | `backing off` */
+  /**
+   * `idle` | `bursting` | `stalled` | `interstitial` | `resting` | `backing off`.
+   * `bursting` only while a burst's holder renews its lease; `stalled` when the burst
+   * that was running stopped without finishing (its holder stopped renewing), since
+   * its last renewal.
+   */
   currentAction: string
   currentActionSince: number
-  /** `burst` (continue the cycle) or `start cycle`. */
+  /**
+   * `burst` (continue the cycle), `finish cycle`, `start cycle`, or after a stall
+   * `take over the burst` (at `nextActionAt`: when the lease expires).
+   */
   nextAction: string
   nextActionAt: number
+  /** The burst lease, while someone holds one (`null`: free). */
+  lease: LeaseStatus | null
   /** Consecutive failed bursts. */
   attempts: number
   lastError: string | null

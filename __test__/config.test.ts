@@ -31,6 +31,7 @@ describe('readOpenChoreoIncrementalConfig', () => {
       rejectEmptySourceCollections: true,
       domainOwnerFromAnnotation: false,
       requestTimeout: undefined,
+      leaseTtl: undefined,
       databaseUrl: undefined,
       consistencyCheckDelay: 300,
     });
@@ -60,6 +61,7 @@ describe('readOpenChoreoIncrementalConfig', () => {
         rejectEmptySourceCollections: false,
         domainOwnerFromAnnotation: true,
         requestTimeout: 12,
+        leaseTtl: 4,
         providerName: 'oc-prod',
         database: { url: 'sqlite::memory:' },
       },
@@ -79,6 +81,7 @@ describe('readOpenChoreoIncrementalConfig', () => {
       rejectEmptySourceCollections: false,
       domainOwnerFromAnnotation: true,
       requestTimeoutSeconds: 12,
+      leaseTtlSeconds: 4,
     });
     expect(o.databaseUrl).toBe('sqlite::memory:');
   });
@@ -159,6 +162,7 @@ describe('readOpenChoreoIncrementalConfig', () => {
     [{ baseUrl: 'http://x', incremental: { backoff: [60, 'x'] } }, /openchoreo\.incremental\.backoff\[1\]/],
     [{ baseUrl: 'http://x', incremental: { rejectRemovalsAbovePercentage: 101 } }, /rejectRemovalsAbovePercentage must be a number from 0 to 100, got 101/],
     [{ baseUrl: 'http://x', incremental: { rejectEmptySourceCollections: 'maybe' } }, /openchoreo\.incremental\.rejectEmptySourceCollections/],
+    [{ baseUrl: 'http://x', incremental: { leaseTtl: 0 } }, /openchoreo\.incremental\.leaseTtl must be a positive number of seconds, got 0/],
   ])('rejects %j naming the key', (openchoreo, message) => {
     expect(() => read(openchoreo)).toThrow(message);
   });

@@ -42,6 +42,8 @@ export interface OpenChoreoIncrementalOptions {
   domainOwnerFromAnnotation: boolean;
   /** Seconds. */
   requestTimeout?: number;
+  /** Seconds a burst lease lives past its last renewal; the engine's default (10) when unset. */
+  leaseTtl?: number;
   /** `openchoreo.incremental.database.url`, when set. */
   databaseUrl?: string;
   /** Seconds after a completed cycle before the catalog consistency check; undefined: off. */
@@ -169,6 +171,7 @@ export function readOpenChoreoIncrementalConfig(
   const requestTimeout = config.has(`${p}.requestTimeout`)
     ? positiveNumber(config, `${p}.requestTimeout`, 30, 'seconds')
     : undefined;
+  const leaseTtl = config.has(`${p}.leaseTtl`) ? positiveNumber(config, `${p}.leaseTtl`, 10, 'seconds') : undefined;
 
   let chunkSize = config.getOptionalNumber(`${p}.chunkSize`) ?? DEFAULTS.chunkSize;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
@@ -234,6 +237,7 @@ export function readOpenChoreoIncrementalConfig(
     rejectEmptySourceCollections,
     domainOwnerFromAnnotation,
     requestTimeout,
+    leaseTtl,
     databaseUrl,
     consistencyCheckDelay: consistencyCheck ? consistencyCheckDelay : undefined,
   };
@@ -257,5 +261,6 @@ export function toEngineOptions(options: OpenChoreoIncrementalOptions, databaseU
     rejectEmptySourceCollections: options.rejectEmptySourceCollections,
     domainOwnerFromAnnotation: options.domainOwnerFromAnnotation,
     requestTimeoutSeconds: options.requestTimeout,
+    leaseTtlSeconds: options.leaseTtl,
   };
 }

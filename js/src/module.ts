@@ -147,6 +147,7 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
           burstInterval: options.burstInterval,
           restLength: options.restLength,
           chunkSize: options.chunkSize,
+          leaseTtl: engine.leaseTimings.leaseTtlSeconds,
         });
 
         // The catalog's router answers only once the plugin has started; a scheduler may

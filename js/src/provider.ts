@@ -10,7 +10,7 @@ export interface OpenChoreoIncrementalEntityProviderOptions {
   engine: IngestionEngine;
   scheduler: SchedulerService;
   logger: LoggerService;
-  /** Seconds a burst lasts (the task timeout is this plus 60 s). */
+  /** Seconds a burst lasts. */
   burstLength: number;
   /** Seconds between scheduler runs (the task frequency). */
   burstInterval: number;
@@ -44,8 +44,15 @@ export interface RefreshResult {
 /**
  * The catalog entity provider: a Backstage scheduler task per provider calls the engine's
  * `tick`, which bursts when the persisted state says one is due and hands each page to
- * the catalog as a `delta` mutation. The scheduler's lock keeps one replica bursting at a
- * time; the engine's database lease still guards a manual refresh.
+ * the catalog as a `delta` mutation.
+ *
+ * The task is local (every replica ticks every `burstInterval`); the engine's burst lease
+ * in the state database keeps one replica bursting at a time. A global task would add
+ * Backstage's own lock, which a process killed mid-run holds until the task's timeout
+ * and the scheduler's janitor (once a minute) clear it, logging "Task timed out and was
+ * lost": minutes without a burst. The lease is renewed by a heartbeat and expires
+ * `leaseTtl` after its holder stops, so another replica, or the restarted process, goes
+ * on within `burstInterval + leaseTtl`.
  */
 export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
   readonly engine: IngestionEngine;
@@ -85,6 +92,12 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
     return this.engine.providerName;
   }
 
+  /** The scheduler task's timeout: the engine's lease hold limit plus the lease's life. */
+  get taskTimeoutSeconds(): number {
+    const { holdLimitSeconds, leaseTtlSeconds } = this.engine.leaseTimings;
+    return Math.ceil(holdLimitSeconds + leaseTtlSeconds);
+  }
+
   /** The Backstage scheduler task of this provider. */
   get taskId(): string {
     return `openchoreo-incremental:${this.getProviderName()}`;
@@ -102,7 +115,12 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
     await this.scheduler.scheduleTask({
       id: this.taskId,
       frequency: { seconds: this.burstInterval },
-      timeout: { seconds: this.burstLength + 60 },
+      // When the engine's heartbeat stops renewing a burst's lease (burstLength + 60 s),
+      // plus the lease's life: by then a burst still running holds the provider only by
+      // its own page commits. (A local task's timeout only aborts its signal; the tick
+      // itself stops at page boundaries.)
+      timeout: { seconds: this.taskTimeoutSeconds },
+      scope: 'local',
       fn: async () => {
         await this.tick();
       },

@@ -11,7 +11,7 @@ use napi_derive::napi;
 
 use super::error::JsResult;
 use super::options::EngineOptions;
-use super::types::{ConsistencyReport, EventStats, HealRef, ProviderStatus, TickReport};
+use super::types::{ConsistencyReport, EventStats, HealRef, LeaseTimings, ProviderStatus, TickReport};
 use crate::engine::{Engine, Mutation, Sink};
 use crate::error::{Error, ErrorCode};
 
@@ -100,6 +100,19 @@ impl IngestionEngine {
     #[napi(getter)]
     pub fn provider_name(&self) -> String {
         self.provider_name.clone()
+    }
+
+    /// How the burst lease is timed: the module's scheduler task times out after
+    /// `holdLimitSeconds + leaseTtlSeconds`, when a burst still running holds the lease
+    /// only by its own commits.
+    #[napi(getter)]
+    pub fn lease_timings(&self) -> LeaseTimings {
+        let c = self.engine.config();
+        LeaseTimings {
+            lease_ttl_seconds: c.lease_ttl.as_secs_f64(),
+            heartbeat_seconds: c.lease_heartbeat().as_secs_f64(),
+            hold_limit_seconds: c.lease_hold_limit().as_secs_f64(),
+        }
     }
 
     /// Checks that `baseUrl` is a current, cursor-paginated OpenChoreo API

@@ -42,6 +42,9 @@ pub struct EngineOptions {
     /// A Domain's owner follows its namespace's `backstage.io/owner` (default false).
     pub domain_owner_from_annotation: Option<bool>,
     pub request_timeout_seconds: Option<f64>,
+    /// Seconds a burst lease lives past its last renewal (default 10): a holder that
+    /// stops frees the provider this long after.
+    pub lease_ttl_seconds: Option<f64>,
 }
 
 /// `openchoreo.auth.*`: the OAuth2 client-credentials grant.
@@ -123,6 +126,9 @@ impl EngineOptions {
                 return Err(config_error("openchoreo.incremental.requestTimeout must be greater than 0 seconds"));
             }
             c.request_timeout = d;
+        }
+        if let Some(v) = self.lease_ttl_seconds {
+            c.lease_ttl = duration("openchoreo.incremental.leaseTtl", "seconds", v, 1.0)?;
         }
         c.validate()?;
         Ok(c)

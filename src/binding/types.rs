@@ -35,12 +35,18 @@ pub struct ProviderStatus {
     pub provider: String,
     /// Cycle number, 1 for the first cycle ever (0 before any).
     pub cycle: i64,
-    /// `idle` | `bursting` | `interstitial` | `resting` | `backing off`
+    /// `idle` | `bursting` | `stalled` | `interstitial` | `resting` | `backing off`.
+    /// `bursting` only while a burst's holder renews its lease; `stalled` when the burst
+    /// that was running stopped without finishing (its holder stopped renewing), since
+    /// its last renewal.
     pub current_action: String,
     pub current_action_since: i64,
-    /// `burst` (continue the cycle) or `start cycle`.
+    /// `burst` (continue the cycle), `finish cycle`, `start cycle`, or after a stall
+    /// `take over the burst` (at `nextActionAt`: when the lease expires).
     pub next_action: String,
     pub next_action_at: i64,
+    /// The burst lease, while someone holds one (`null`: free).
+    pub lease: Option<LeaseStatus>,
     /// Consecutive failed bursts.
     pub attempts: i64,
     pub last_error: Option<String>,
@@ -127,6 +133,33 @@ impl From<crate::engine::events::EventStats> for EventStats {
             last_error,
         }
     }
+}
+
+/// Who holds the burst lease and until when.
+#[napi(object)]
+pub struct LeaseStatus {
+    /// `host:pid:start` of the holding engine.
+    pub holder: String,
+    /// Whether the holder is this engine.
+    pub held_here: bool,
+    /// When it expires unless renewed (epoch ms).
+    pub until: i64,
+    /// Its last renewal (epoch ms).
+    pub renewed_at: i64,
+    /// `held` (renewed on time), `overdue` (not renewed for two heartbeats: the holder
+    /// has most likely stopped) or `expired` (free for the next tick to take).
+    pub state: String,
+}
+
+/// How the burst lease is timed (seconds), for the scheduler task that drives the engine.
+#[napi(object)]
+pub struct LeaseTimings {
+    /// A lease lives this long past its last renewal.
+    pub lease_ttl_seconds: f64,
+    /// A running burst renews it this often.
+    pub heartbeat_seconds: f64,
+    /// The heartbeat renews a burst's lease for at most this long (`burstLength` + 60 s).
+    pub hold_limit_seconds: f64,
 }
 
 #[napi(object, use_nullable = true)]
@@ -231,6 +264,7 @@ impl From<core::ProviderStatus> for ProviderStatus {
             current_action_since,
             next_action,
             next_action_at,
+            lease,
             attempts,
             last_error,
             progress,
@@ -250,6 +284,7 @@ impl From<core::ProviderStatus> for ProviderStatus {
             current_action_since,
             next_action,
             next_action_at,
+            lease: lease.map(Into::into),
             attempts,
             last_error,
             progress: progress.into(),
@@ -262,6 +297,13 @@ impl From<core::ProviderStatus> for ProviderStatus {
             heal_pending,
             events: events.into(),
         }
+    }
+}
+
+impl From<core::LeaseStatus> for LeaseStatus {
+    fn from(l: core::LeaseStatus) -> Self {
+        let core::LeaseStatus { holder, held_here, until, renewed_at, state } = l;
+        LeaseStatus { holder, held_here, until, renewed_at, state }
     }
 }
 

@@ -353,8 +353,7 @@ impl<'e> Burst<'e> {
                 // lease: these commits then fail on the lease and change nothing. On
                 // close the lease is still ours: the pages the catalog took are recorded.
                 let _ = self.commit_all().await;
-                self.report.action = "canceled".into();
-                return Ok(self.report);
+                return self.stop().await;
             }
             let walk = self.row.walk.clone().expect("a cycle is in progress");
             if walk.phase == Phase::DONE {
@@ -567,6 +566,19 @@ impl<'e> Burst<'e> {
         self.engine.store.save_provider(&self.row, Some(self.lease())).await
     }
 
+    /// Stopped by close, reset or cancel. On close the cycle goes on at the next tick of
+    /// any replica, and the status must not say `bursting` meanwhile; after reset and
+    /// cancel (which revoked the lease) the write fails on the lease and changes nothing.
+    async fn stop(mut self) -> Result<TickReport> {
+        let now = now_ms();
+        self.row.status = action::INTERSTITIAL.into();
+        self.row.status_since = now;
+        self.row.next_action_at = now;
+        let _ = self.save().await;
+        self.report.action = "canceled".into();
+        Ok(self.report)
+    }
+
     /// The burst's time is up: wait `burstInterval`, then continue the cycle.
     async fn pause(mut self) -> Result<TickReport> {
         let now = now_ms();
@@ -672,8 +684,7 @@ impl<'e> Burst<'e> {
             let mut fence = Fence::new(self.row.progress.started_at);
             loop {
                 if self.engine.canceled() {
-                    self.report.action = "canceled".into();
-                    return Ok(self.report);
+                    return self.stop().await;
                 }
                 let stale = store.stale_refs(&name, REMOVAL_CHUNK).await?;
                 if stale.is_empty() {
