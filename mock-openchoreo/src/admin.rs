@@ -173,6 +173,21 @@ fn edit_error(e: MockError) -> Response {
     }
 }
 
+fn put_action(existed: bool) -> &'static str {
+    if existed {
+        "updated"
+    } else {
+        "created"
+    }
+}
+
+/// An item's change event: its kind in lower case (`component`, `clustertrait`), and
+/// no namespace for cluster kinds.
+fn notify_item(h: &MockHandle, kind: Kind, ns: &str, name: &str, action: &str) {
+    let namespace = (!kind.is_cluster()).then_some(ns);
+    h.notify(kind.api_kind(), namespace, name, action);
+}
+
 fn deleted(existed: bool) -> Response {
     if existed {
         StatusCode::NO_CONTENT.into_response()
@@ -302,6 +317,7 @@ async fn put_namespace(
     Path(ns): Path<String>,
     body: Bytes,
 ) -> Response {
+    let existed = h.get_namespace(&ns).is_some();
     let result = if body.iter().all(u8::is_ascii_whitespace) {
         h.add_namespace(&ns)
     } else {
@@ -311,13 +327,20 @@ async fn put_namespace(
         }
     };
     match result {
-        Ok(()) => Json(h.get_namespace(&ns)).into_response(),
+        Ok(()) => {
+            h.notify("namespace", None, &ns, put_action(existed));
+            Json(h.get_namespace(&ns)).into_response()
+        }
         Err(e) => edit_error(e),
     }
 }
 
 async fn delete_namespace(State(h): State<MockHandle>, Path(ns): Path<String>) -> Response {
-    deleted(h.delete_namespace(&ns))
+    let existed = h.delete_namespace(&ns);
+    if existed {
+        h.notify("namespace", None, &ns, "deleted");
+    }
+    deleted(existed)
 }
 
 async fn list_names(
@@ -363,8 +386,12 @@ async fn put_item(
         Ok(v) => v,
         Err(r) => return r,
     };
+    let existed = matches!(h.get_item(kind, &ns, &name), Ok(Some(_)));
     match h.put_item(kind, &ns, item) {
-        Ok(()) => Json(h.get_item(kind, &ns, &name).ok().flatten()).into_response(),
+        Ok(()) => {
+            notify_item(&h, kind, &ns, &name, put_action(existed));
+            Json(h.get_item(kind, &ns, &name).ok().flatten()).into_response()
+        }
         Err(e) => edit_error(e),
     }
 }
@@ -378,7 +405,12 @@ async fn delete_item(
         Err(r) => return r,
     };
     match h.delete_item(kind, &ns, &name) {
-        Ok(existed) => deleted(existed),
+        Ok(existed) => {
+            if existed {
+                notify_item(&h, kind, &ns, &name, "deleted");
+            }
+            deleted(existed)
+        }
         Err(e) => edit_error(e),
     }
 }

@@ -14,6 +14,7 @@ mod cursor;
 mod faults;
 mod kind;
 mod labels;
+mod notify;
 mod oauth;
 mod platform;
 mod prng;

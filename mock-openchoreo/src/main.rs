@@ -11,6 +11,7 @@ const USAGE: &str =
                        [--token T] [--cursor-ttl-secs N] [--faults JSON]
                        [--oauth-client ID:SECRET ...] [--token-lifetime-secs N]
                        [--<plural> N ...] [--unserved-kinds a,b] [--templates local|example]
+                       [--notify-url URL]
 
   --port             0 picks a free port (default 8080)
   --projects         projects per namespace; --components: components per project
@@ -33,6 +34,8 @@ const USAGE: &str =
   --templates        where the custom templates some component types name live: `example`
                      (default) a repository that does not exist; `local` this stand-in's
                      /templates/<name>/template.yaml, an authored Template for any name
+  --notify-url       POST each /admin edit's change event {kind, name, namespace?, action}
+                     to this http:// URL (e.g. a portal's events HTTP ingress)
   --namespaces 0     an empty installation (no cluster items either): load items via /admin
 
 Prints `mock-openchoreo listening on http://127.0.0.1:PORT (N components)` when ready.";
@@ -43,6 +46,7 @@ struct Cli {
     opts: MockOptions,
     serve_templates: bool,
     oauth: OAuthSettings,
+    notify_url: Option<String>,
 }
 
 fn parse_args(args: &[String]) -> Result<Cli, String> {
@@ -53,6 +57,7 @@ fn parse_args(args: &[String]) -> Result<Cli, String> {
         ..MockOptions::default()
     };
     let mut ttl_secs: Option<u64> = None;
+    let mut notify_url = None;
     let mut i = 0;
     while i < args.len() {
         // Accept both `--flag value` and `--flag=value`.
@@ -119,6 +124,11 @@ fn parse_args(args: &[String]) -> Result<Cli, String> {
                     other => return Err(format!("--templates: local or example, not {other}")),
                 }
             }
+            "--notify-url" => {
+                mock_openchoreo::MockHandle::check_notify_url(&value)
+                    .map_err(|e| format!("--notify-url: {e}"))?;
+                notify_url = Some(value);
+            }
             "--faults" => {
                 opts.faults =
                     serde_json::from_str::<Faults>(&value).map_err(|e| format!("--faults: {e}"))?
@@ -144,6 +154,7 @@ fn parse_args(args: &[String]) -> Result<Cli, String> {
         opts,
         serve_templates,
         oauth,
+        notify_url,
     })
 }
 
@@ -154,6 +165,7 @@ async fn main() -> ExitCode {
         opts,
         serve_templates,
         oauth,
+        notify_url,
     } = match parse_args(&args) {
         Ok(cli) => cli,
         Err(e) if e.is_empty() => {
@@ -179,6 +191,10 @@ async fn main() -> ExitCode {
     server
         .handle()
         .set_oauth(oauth)
+        .expect("validated when parsed");
+    server
+        .handle()
+        .set_notify_url(notify_url.as_deref())
         .expect("validated when parsed");
     println!(
         "mock-openchoreo listening on {} ({components} components)",
@@ -218,7 +234,7 @@ mod tests {
 
     #[test]
     fn parses_flags() {
-        let Cli { opts: o, serve_templates, oauth } = parse_args(&args("--port 0 --namespaces 3 --projects=10 --components 20 --endpoints 2 --schema-share 0.25 --dependencies 1 --token T --cursor-ttl-secs 7 --seed 9 --environments 5 --clustertraits=0 --unserved-kinds workflowplanes,clusterdataplanes --oauth-client c1:s1 --token-lifetime-secs 2")).unwrap();
+        let Cli { opts: o, serve_templates, oauth, .. } = parse_args(&args("--port 0 --namespaces 3 --projects=10 --components 20 --endpoints 2 --schema-share 0.25 --dependencies 1 --token T --cursor-ttl-secs 7 --seed 9 --environments 5 --clustertraits=0 --unserved-kinds workflowplanes,clusterdataplanes --oauth-client c1:s1 --token-lifetime-secs 2")).unwrap();
         assert!(oauth.require_tokens);
         assert_eq!(oauth.clients.get("c1").map(String::as_str), Some("s1"));
         assert_eq!(oauth.token_lifetime_ms, 2000);
@@ -251,6 +267,14 @@ mod tests {
                 .serve_templates
         );
         assert!(parse_args(&args("--templates elsewhere")).is_err());
+        assert_eq!(
+            parse_args(&args("--notify-url http://127.0.0.1:7007/api/events/http/openchoreo"))
+                .unwrap()
+                .notify_url
+                .as_deref(),
+            Some("http://127.0.0.1:7007/api/events/http/openchoreo")
+        );
+        assert!(parse_args(&args("--notify-url https://x/y")).is_err());
         assert!(parse_args(&args("--bogus 1")).is_err());
         assert!(parse_args(&args("--projects-x 1")).is_err());
         assert!(parse_args(&args("--components-per 1")).is_err());

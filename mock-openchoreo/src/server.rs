@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::faults::Faults;
 use crate::kind::Kind;
+use crate::notify::{self, NotifyUrl};
 use crate::oauth::{OAuthSettings, OAuthState, OAuthStats};
 use crate::stats::{Recorder, Stats};
 use crate::store::{MockError, Store};
@@ -43,6 +44,8 @@ pub(crate) struct Shared {
     pub stats: Recorder,
     /// Requests since faults were last set: the dice index, so runs are reproducible.
     pub fault_counter: AtomicU64,
+    /// Where `/admin` edits POST their change events, if anywhere.
+    pub notify: RwLock<Option<NotifyUrl>>,
 }
 
 /// Cloneable access to a running mock: edits, faults, stats. All methods are cheap
@@ -62,6 +65,7 @@ impl MockHandle {
                 oauth: Mutex::new(OAuthState::default()),
                 stats: Recorder::new(),
                 fault_counter: AtomicU64::new(0),
+                notify: RwLock::new(None),
             }),
         }
     }
@@ -92,6 +96,34 @@ impl MockHandle {
 
     pub fn set_token(&self, token: Option<String>) {
         *self.shared.token.write().unwrap() = token;
+    }
+
+    // ---- change events ----
+
+    /// Makes every successful `/admin` edit of an item or namespace POST its change
+    /// event (`{kind, name, namespace?, action}`) to `url` (`http://` only), in the
+    /// background; `None` stops it. Library edits (`put_item` and the like) send none.
+    pub fn set_notify_url(&self, url: Option<&str>) -> Result<(), String> {
+        let parsed = url.map(NotifyUrl::parse).transpose()?;
+        *self.shared.notify.write().unwrap() = parsed;
+        Ok(())
+    }
+
+    /// Whether `url` would be accepted by [`MockHandle::set_notify_url`].
+    pub fn check_notify_url(url: &str) -> Result<(), String> {
+        NotifyUrl::parse(url).map(drop)
+    }
+
+    pub fn notify_url(&self) -> Option<String> {
+        self.shared.notify.read().unwrap().as_ref().map(|u| u.as_str().to_owned())
+    }
+
+    /// Publishes one edit's change event, if a notify URL is set.
+    pub(crate) fn notify(&self, kind: &str, namespace: Option<&str>, name: &str, action: &str) {
+        let to = self.shared.notify.read().unwrap().clone();
+        if let Some(to) = to {
+            notify::send(to, notify::event(kind, namespace, name, action));
+        }
     }
 
     // ---- the OAuth2 token endpoint ----
