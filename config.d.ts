@@ -11,11 +11,38 @@ export interface Config {
      */
     token?: string;
     /**
+     * OAuth2 client credentials for OpenChoreo (the legacy module's keys): clientId,
+     * clientSecret and tokenUrl together. Exclusive with token.
+     */
+    auth?: {
+      clientId?: string;
+      /** @visibility secret */
+      clientSecret?: string;
+      /** The identity provider's token endpoint. */
+      tokenUrl?: string;
+      /** Space-separated scopes sent with the grant. */
+      scope?: string;
+    };
+    features?: {
+      auth?: {
+        /**
+         * false: openchoreo.auth is not used (as the legacy module). Default true.
+         * @visibility frontend
+         */
+        enabled?: boolean;
+      };
+    };
+    /**
      * Owner of entities whose OpenChoreo resource has no backstage.io/owner annotation:
      * a group name (becomes group:default/<name>) or a full entity ref.
      * Default: openchoreo-users.
      */
     defaultOwner?: string;
+    /** OpenChoreo change events (topic `openchoreo` and its `openchoreo.<kind>` sub-topics). */
+    events?: {
+      /** Apply change events within seconds instead of on the next cycle. Default true. */
+      enabled?: boolean;
+    };
     /** Incremental ingestion (this module). */
     incremental?: {
       /** Seconds one burst keeps fetching pages. Default 10. */
@@ -47,6 +74,14 @@ export interface Config {
       consistencyCheckDelay?: number;
       /** Seconds before one OpenChoreo request times out. Default 30. */
       requestTimeout?: number;
+      /**
+       * Seconds the burst lease lives past its last renewal. Default 10. A running burst
+       * renews it every third of this (a heartbeat); when its process dies (a crash, a
+       * SIGKILL, a lost node) another replica, or the restarted process, goes on within
+       * burstInterval + leaseTtl. Lower it for faster recovery; raise it when the state
+       * database is often slow to answer for several seconds.
+       */
+      leaseTtl?: number;
       /**
        * Provider name: the ownership key of the entities in the catalog.
        * Default OpenChoreoEntityProvider (the legacy provider's name, for a clean switch).

@@ -24,6 +24,12 @@ export declare class IngestionEngine {
   /** The provider name (the entities' ownership key). */
   get providerName(): string
   /**
+   * How the burst lease is timed: the module's scheduler task times out after
+   * `holdLimitSeconds + leaseTtlSeconds`, when a burst still running holds the lease
+   * only by its own commits.
+   */
+  get leaseTimings(): LeaseTimings
+  /**
    * Checks that `baseUrl` is a current, cursor-paginated OpenChoreo API
    * (`INCOMPATIBLE_SERVER`, `AUTH`, `TRANSIENT`, ... otherwise).
    */
@@ -35,6 +41,19 @@ export declare class IngestionEngine {
    * (`json => connection.applyMutation(JSON.parse(json))`), not a bare method.
    */
   tick(sink: (mutationJson: string) => Promise<void>): Promise<TickReport>
+  /**
+   * Takes an OpenChoreo change event (the payload's JSON, `{kind, name, namespace?,
+   * action}`); never blocks. Returns `queued`, `coalesced`, `overflowed` (the queue is
+   * full: the next cycle is made due now) or `ignored: <why>`.
+   */
+  pushEvent(payloadJson: string): string
+  /**
+   * Starts applying change events (until `close`), each as one `applyMutation` through
+   * `sink` (as for `tick`).
+   */
+  startEvents(sink: (mutationJson: string) => Promise<void>, options?: EventsOptions): Promise<void>
+  /** The change events' counters (also in `status().events`). */
+  eventStats(): EventStats
   /** The provider's persisted state. */
   status(): Promise<ProviderStatus>
   /**
@@ -60,6 +79,17 @@ export declare class IngestionEngine {
   finishConsistencyCheck(check: number, listed: number, listedOwned: number, heal: boolean): Promise<ConsistencyReport>
   /** Refs to hand over again with a content change (at most `limit`). */
   healRefs(limit: number): Promise<HealRef[]>
+  /**
+   * Records an entity the catalog gets at once, outside a cycle (`Engine::record_inserted`):
+   * owned and seen in the current cycle. Resolves with the ref as stored, or `null`
+   * (nothing recorded) for a malformed ref or a kind this module does not produce.
+   */
+  recordInserted(entityRef: string): Promise<string | null>
+  /**
+   * Forgets an entity removed from the catalog at once (`Engine::forget_removed`).
+   * Resolves with whether the provider owned it.
+   */
+  forgetRemoved(entityRef: string): Promise<boolean>
   /** Forgets the current cycle; the next tick starts a new one from the beginning. */
   reset(): Promise<void>
   /** Makes the next action due now. */
@@ -74,6 +104,15 @@ export declare class IngestionEngine {
    * method rejects with `CLOSED` afterwards.
    */
   close(): Promise<void>
+}
+
+/** `openchoreo.auth.*`: the OAuth2 client-credentials grant. */
+export interface ClientCredentialsOptions {
+  clientId: string
+  clientSecret: string
+  tokenUrl: string
+  /** Space-separated scopes. */
+  scope?: string
 }
 
 export interface CompletedCycle {
@@ -155,6 +194,11 @@ export interface EngineOptions {
   baseUrl: string
   /** Static bearer token (`openchoreo.token`). */
   token?: string
+  /**
+   * OAuth2 client credentials (`openchoreo.auth.*`); leave unset when
+   * `openchoreo.features.auth.enabled` is false. Exclusive with `token`.
+   */
+  clientCredentials?: ClientCredentialsOptions
   /** Full owner entity ref, e.g. `group:default/openchoreo-users`. */
   defaultOwner?: string
   /** `sqlite://path`, `sqlite::memory:` or `postgres://...`; default `sqlite::memory:`. */
@@ -173,6 +217,49 @@ export interface EngineOptions {
   /** A Domain's owner follows its namespace's `backstage.io/owner` (default false). */
   domainOwnerFromAnnotation?: boolean
   requestTimeoutSeconds?: number
+  /**
+   * Seconds a burst lease lives past its last renewal (default 10): a holder that
+   * stops frees the provider this long after.
+   */
+  leaseTtlSeconds?: number
+}
+
+/** How change events are worked; unset fields take the engine's defaults. */
+export interface EventsOptions {
+  /** Distinct resources waiting, at most (default 10000). */
+  capacity?: number
+  /** How long an event waits for others about the same resource (default 100 ms). */
+  coalesceWindowMs?: number
+  /** Resources fetched at once (default 4). */
+  workers?: number
+}
+
+/** Change events of this process: counters since it started (see `pushEvent`). */
+export interface EventStats {
+  /** Whether events are applied (`openchoreo.events.enabled` and `startEvents` called). */
+  enabled: boolean
+  received: number
+  /** Fetched and applied to the catalog. */
+  applied: number
+  /** Merged into an event about the same resource (fetched once for all). */
+  coalesced: number
+  /** Not applied after every retry (each made the next cycle due now). */
+  failed: number
+  retries: number
+  /** Payloads naming nothing this module ingests. */
+  ignored: number
+  /** Did not fit the queue (each made the next cycle due now). */
+  overflowed: number
+  /** Times a lost event made the next cycle due now. */
+  refreshesRequested: number
+  /** Cascading removals a guard refused. */
+  rejectedCascades: number
+  queued: number
+  inFlight: number
+  /** Receipt to the catalog's acceptance, of the last applied event (ms). */
+  lastLagMillis: number | null
+  lastAppliedAt: number | null
+  lastError: string | null
 }
 
 /** A ref waiting to be handed over again, with the check that asked. */
@@ -191,17 +278,54 @@ export interface ItemError {
   at: number
 }
 
+/** Who holds the burst lease and until when. */
+export interface LeaseStatus {
+  /** `host:pid:start` of the holding engine. */
+  holder: string
+  /** Whether the holder is this engine. */
+  heldHere: boolean
+  /** When it expires unless renewed (epoch ms). */
+  until: number
+  /** Its last renewal (epoch ms). */
+  renewedAt: number
+  /**
+   * `held` (renewed on time), `overdue` (not renewed for two heartbeats: the holder
+   * has most likely stopped) or `expired` (free for the next tick to take).
+   */
+  state: string
+}
+
+/** How the burst lease is timed (seconds), for the scheduler task that drives the engine. */
+export interface LeaseTimings {
+  /** A lease lives this long past its last renewal. */
+  leaseTtlSeconds: number
+  /** A running burst renews it this often. */
+  heartbeatSeconds: number
+  /** The heartbeat renews a burst's lease for at most this long (`burstLength` + 60 s). */
+  holdLimitSeconds: number
+}
+
 /** A provider's persisted ingestion state (the status route's body). */
 export interface ProviderStatus {
   provider: string
   /** Cycle number, 1 for the first cycle ever (0 before any). */
   cycle: number
-  /** `idle` | `bursting` | `interstitial` | `resting` | `backing off` */
+  /**
+   * `idle` | `bursting` | `stalled` | `interstitial` | `resting` | `backing off`.
+   * `bursting` only while a burst's holder renews its lease; `stalled` when the burst
+   * that was running stopped without finishing (its holder stopped renewing), since
+   * its last renewal.
+   */
   currentAction: string
   currentActionSince: number
-  /** `burst` (continue the cycle) or `start cycle`. */
+  /**
+   * `burst` (continue the cycle), `finish cycle`, `start cycle`, or after a stall
+   * `take over the burst` (at `nextActionAt`: when the lease expires).
+   */
   nextAction: string
   nextActionAt: number
+  /** The burst lease, while someone holds one (`null`: free). */
+  lease: LeaseStatus | null
   /** Consecutive failed bursts. */
   attempts: number
   lastError: string | null
@@ -218,6 +342,8 @@ export interface ProviderStatus {
   consistency: ConsistencyReport | null
   /** Owned refs waiting to be handed over again with a content change. */
   healPending: number
+  /** OpenChoreo change events received by this process. */
+  events: EventStats
 }
 
 /** A removal refused by `rejectRemovalsAbovePercentage` / `rejectEmptySourceCollections`. */

@@ -31,6 +31,7 @@ describe('readOpenChoreoIncrementalConfig', () => {
       rejectEmptySourceCollections: true,
       domainOwnerFromAnnotation: false,
       requestTimeout: undefined,
+      leaseTtl: undefined,
       databaseUrl: undefined,
       consistencyCheckDelay: 300,
     });
@@ -60,6 +61,7 @@ describe('readOpenChoreoIncrementalConfig', () => {
         rejectEmptySourceCollections: false,
         domainOwnerFromAnnotation: true,
         requestTimeout: 12,
+        leaseTtl: 4,
         providerName: 'oc-prod',
         database: { url: 'sqlite::memory:' },
       },
@@ -79,8 +81,62 @@ describe('readOpenChoreoIncrementalConfig', () => {
       rejectEmptySourceCollections: false,
       domainOwnerFromAnnotation: true,
       requestTimeoutSeconds: 12,
+      leaseTtlSeconds: 4,
     });
     expect(o.databaseUrl).toBe('sqlite::memory:');
+  });
+
+  describe('OAuth2 client credentials (openchoreo.auth, openchoreo.features.auth.enabled)', () => {
+    const auth = {
+      clientId: 'backstage',
+      clientSecret: 'cs-123',
+      tokenUrl: 'https://idp.example/oauth2/token',
+      scope: 'openid api://oc/.default',
+    };
+
+    it('reads the legacy keys and hands them to the engine', () => {
+      const o = read({ baseUrl: 'http://x', auth });
+      expect(o.clientCredentials).toEqual(auth);
+      expect(o.token).toBeUndefined();
+      expect(toEngineOptions(o, 'sqlite::memory:').clientCredentials).toEqual(auth);
+      const { scope: _none, ...withoutScope } = auth;
+      expect(read({ baseUrl: 'http://x', auth: withoutScope }).clientCredentials).toEqual(withoutScope);
+    });
+
+    it('features.auth.enabled: false leaves them unused (with a warning), as the legacy module', () => {
+      for (const enabled of [false, 'false']) {
+        const warn = jest.fn();
+        const o = read({ baseUrl: 'http://x', token: 'tok', auth, features: { auth: { enabled } } }, warn);
+        expect(o.clientCredentials).toBeUndefined();
+        expect(o.token).toBe('tok');
+        expect(warn).toHaveBeenCalledWith(expect.stringMatching(/openchoreo\.features\.auth\.enabled is false.*openchoreo\.auth\.clientId/));
+        expect(warn.mock.calls.join(' ')).not.toContain('cs-123');
+      }
+      expect(read({ baseUrl: 'http://x', auth, features: { auth: { enabled: true } } }).clientCredentials).toEqual(auth);
+    });
+
+    it('an auth block without credentials (unset environment variables) is no auth', () => {
+      expect(read({ baseUrl: 'http://x', auth: {} }).clientCredentials).toBeUndefined();
+      const warn = jest.fn();
+      expect(read({ baseUrl: 'http://x', auth: { scope: 'openid' } }, warn).clientCredentials).toBeUndefined();
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('openchoreo.auth.scope is set without client credentials'));
+    });
+
+    it.each([
+      [{ auth: { clientId: 'a', tokenUrl: 'https://idp/token' } }, /openchoreo\.auth\.clientSecret is missing/],
+      [{ auth: { clientSecret: 'cs-123' } }, /openchoreo\.auth\.clientId, openchoreo\.auth\.tokenUrl are missing/],
+      [{ auth: { ...auth, tokenUrl: 'idp.example/token' } }, /openchoreo\.auth\.tokenUrl must be an http:\/\/ or https:\/\/ URL/],
+      [{ token: 'tok', auth }, /openchoreo\.token and openchoreo\.auth \(client credentials\) are both set/],
+    ])('refuses %j naming the keys', (extra, message) => {
+      let error: Error | undefined;
+      try {
+        read({ baseUrl: 'http://x', ...extra });
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error?.message).toMatch(message);
+      expect(error?.message).not.toContain('cs-123');
+    });
   });
 
   it('keeps a full owner ref as written', () => {
@@ -106,6 +162,7 @@ describe('readOpenChoreoIncrementalConfig', () => {
     [{ baseUrl: 'http://x', incremental: { backoff: [60, 'x'] } }, /openchoreo\.incremental\.backoff\[1\]/],
     [{ baseUrl: 'http://x', incremental: { rejectRemovalsAbovePercentage: 101 } }, /rejectRemovalsAbovePercentage must be a number from 0 to 100, got 101/],
     [{ baseUrl: 'http://x', incremental: { rejectEmptySourceCollections: 'maybe' } }, /openchoreo\.incremental\.rejectEmptySourceCollections/],
+    [{ baseUrl: 'http://x', incremental: { leaseTtl: 0 } }, /openchoreo\.incremental\.leaseTtl must be a positive number of seconds, got 0/],
   ])('rejects %j naming the key', (openchoreo, message) => {
     expect(() => read(openchoreo)).toThrow(message);
   });
@@ -196,6 +253,11 @@ describe('start-up with bad config', () => {
     [{ openchoreo: { incremental: {} } }, 'openchoreo.baseUrl'],
     [{ openchoreo: { baseUrl: 'http://127.0.0.1:9', incremental: { chunkSize: 0 } } }, 'openchoreo.incremental.chunkSize'],
     [{ openchoreo: { baseUrl: 'http://127.0.0.1:9', incremental: { burstLength: 'soon' } } }, 'openchoreo.incremental.burstLength'],
+    [
+      { openchoreo: { baseUrl: 'http://127.0.0.1:9', token: 'tok', auth: { clientId: 'a', clientSecret: 'pw-123', tokenUrl: 'http://127.0.0.1:9/t' } } },
+      'openchoreo.token and openchoreo.auth',
+    ],
+    [{ openchoreo: { baseUrl: 'http://127.0.0.1:9', auth: { clientSecret: 'pw-123' } } }, 'openchoreo.auth.clientId'],
     // Checked by the engine itself (INVALID_CONFIG from open).
     [
       { openchoreo: { baseUrl: 'http://127.0.0.1:9', incremental: { database: { url: 'mysql://app:pw-123@db/x' } } } },

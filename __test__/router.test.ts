@@ -5,6 +5,12 @@ import { mockCredentials } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { MockOpenChoreo } from './support/mock';
 import { openChoreoConfig, startCatalog, type TestCatalog } from './support/backend';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import knexFactory from 'knex';
+import { IngestionEngine } from '../js/src/native';
+import { stallOverdue } from '../js/src/router';
 
 const PROVIDER = 'OpenChoreoEntityProvider';
 const P = `/api/catalog/incremental/providers/${PROVIDER}`;
@@ -201,5 +207,71 @@ describe('management routes with the default auth policy disabled (demo setups)'
     expect(res.status).toBe(200);
     const post = await call(catalog.server, 'POST', `${P}/refresh`, mockCredentials.none.header());
     expect(post.status).toBe(200);
+  });
+});
+
+describe('status, providers list and health when the burst holder has stopped', () => {
+  const DEAD = 'dead-host:4242:0.0';
+  let mock: MockOpenChoreo;
+  let catalog: TestCatalog;
+  let until: number;
+
+  beforeAll(async () => {
+    mock = await MockOpenChoreo.start(['--namespaces', '1']);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oc-stalled-'));
+    const url = `sqlite://${path.join(dir, 'state.sqlite')}`;
+    // The state a process killed mid-burst leaves: the row says bursting, the lease is
+    // its own, a 120 s lease (as before issue 17) last renewed 90 s ago: overdue (no
+    // renewal for more than two of its 40 s heartbeats), expiring in 30 s.
+    const engine = await IngestionEngine.open({ baseUrl: mock.url, databaseUrl: url, providerName: PROVIDER });
+    await engine.status();
+    await engine.close();
+    until = Date.now() + 30_000;
+    const db = knexFactory({ client: 'better-sqlite3', connection: { filename: path.join(dir, 'state.sqlite') }, useNullAsDefault: true });
+    await db('oc_ingest_providers')
+      .where({ name: PROVIDER })
+      .update({ status: 'bursting', status_since: until - 120_000, next_action_at: 0, lease_owner: DEAD, lease_until: until, lease_ttl_ms: 120_000 });
+    await db.destroy();
+    catalog = await startCatalog({
+      config: { ...openChoreoConfig(mock.url, { database: { url } }), backend: { auth: { dangerouslyDisableDefaultAuthPolicy: true } } },
+    });
+  });
+
+  afterAll(async () => {
+    await catalog?.stop();
+    await mock?.stop();
+  });
+
+  it('says stalled (never bursting), since the last renewal, with the lease and what comes next', async () => {
+    const res = await call(catalog.server, 'GET', `${P}/status`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      currentAction: 'stalled',
+      currentActionSince: until - 120_000,
+      nextAction: 'take over the burst',
+      nextActionAt: until,
+      lease: { holder: DEAD, heldHere: false, until, renewedAt: until - 120_000, state: 'overdue' },
+    });
+
+    const list = await call(catalog.server, 'GET', '/api/catalog/incremental/providers');
+    expect(list.body.providers[0].status).toMatchObject({ currentAction: 'stalled', lease: { holder: DEAD } });
+
+    // The takeover is 30 s away, as expected: not (yet) unhealthy, but not bursting.
+    const health = await call(catalog.server, 'GET', '/api/catalog/incremental/health');
+    expect(health.body.providers[0]).toMatchObject({
+      name: PROVIDER,
+      healthy: true,
+      currentAction: 'stalled',
+      currentActionSince: until - 120_000,
+      nextActionAt: until,
+    });
+    expect(JSON.stringify(health.body)).not.toContain(DEAD);
+  });
+
+  it('calls a stall unhealthy once it outlasts the takeover by burstInterval + 15 s', () => {
+    const s = { currentAction: 'stalled', nextActionAt: 1_000_000 };
+    expect(stallOverdue(s, 30, 1_000_000 + 45_000)).toBe(false);
+    expect(stallOverdue(s, 30, 1_000_000 + 45_001)).toBe(true);
+    expect(stallOverdue({ ...s, currentAction: 'bursting' }, 30, 2_000_000)).toBe(false);
   });
 });

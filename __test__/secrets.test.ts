@@ -14,6 +14,9 @@ const TOKEN = 'tok-SECRET-5';
 const EXPLICIT_DB_PASSWORD = 'pw-SECRET-6';
 const BACKEND_DB_PASSWORD = 'pw-SECRET-7';
 const BASE_URL_PASSWORD = 'pw-SECRET-8';
+const CLIENT_SECRET = 'cs-SECRET-9';
+/** Every token the stand-in issues starts with this. */
+const ISSUED_TOKEN = 'mock-at-';
 
 // `pg` (a dependency of Backstage's database service) ships no type declarations.
 interface PgClient {
@@ -197,6 +200,52 @@ describe('secrets stay out of logs and responses', () => {
     expect(logs).toMatch(/OpenChoreo ingestion burst of .* failed: AUTH.*401/);
     expect(lines.some(l => l.message.includes('burst failed') && JSON.stringify(l.meta).includes('engineTarget'))).toBe(true);
     if (pg) expect(logs).toContain(`postgres://***@${PG_HOST}:${PG_PORT}/test`);
+  });
+
+  it('OAuth2 client credentials: a refused secret, then issued tokens', async () => {
+    const lines: LogLine[] = [];
+    const output = captureOutput();
+    // The identity provider knows the client with another secret at first.
+    const idp = await MockOpenChoreo.start(['--namespaces', '1', '--projects', '1', '--components', '1', '--oauth-client', 'catalog:other']);
+    const provider = `SecretsOAuth${process.pid}x${Date.now()}`;
+    const config = openChoreoConfig(idp.url, { providerName: provider, backoff: [60] });
+    (config.openchoreo as Record<string, unknown>).auth = {
+      clientId: 'catalog',
+      clientSecret: CLIENT_SECRET,
+      tokenUrl: `${idp.url}/oauth2/token`,
+      scope: 'openid',
+    };
+    let catalog: TestCatalog | undefined;
+    let shown: Awaited<ReturnType<typeof driveAuthFailure>>;
+    const texts: string[] = [];
+    try {
+      catalog = await startCatalog({ config, features: [recordingRootLogger(lines) as never] });
+      shown = await driveAuthFailure(catalog.server, provider);
+      // Now the secret is right: a cycle runs on issued tokens.
+      await idp.patchOAuth({ clients: { catalog: CLIENT_SECRET } });
+      const p = `/api/catalog/incremental/providers/${provider}`;
+      await request(catalog.server).post(`${p}/refresh`).set('Authorization', ADMIN);
+      const done = await waitFor('a completed cycle on issued tokens', async () => {
+        const res = await request(catalog!.server).get(`${p}/status`).set('Authorization', ADMIN);
+        return res.body.lastCompletedCycle ? res : undefined;
+      });
+      texts.push(done.text);
+      const { stats } = await idp.patchOAuth({});
+      expect(stats.tokensIssued).toBeGreaterThanOrEqual(1);
+    } finally {
+      await catalog?.stop();
+      output.restore();
+      await idp.stop();
+    }
+
+    expect(shown.status).toContain(`POST ${idp.url}/oauth2/token`);
+    expect(shown.status).toContain('openchoreo.auth.clientSecret');
+    for (const text of [...shown.responses, ...texts, logText(lines), output.text()]) {
+      expectNoSecret('a response, log line or output', text);
+      expect(text).not.toContain(ISSUED_TOKEN);
+    }
+    // The capture works: the refusal reached the log.
+    expect(logText(lines)).toMatch(/AUTH.*invalid_client/);
   });
 
   it('backend.database (pg) with a password and a base URL with credentials', async () => {

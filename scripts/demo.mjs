@@ -12,7 +12,9 @@ const mockBin = join(root, 'target', 'release', 'mock-openchoreo');
 // 3 namespaces x 10 projects x 40 components: 1,200 components, 1,200 APIs, 30 systems,
 // and every platform kind at the stand-in's default counts (environments, planes, types,
 // their Templates, ...). The stand-in serves the custom templates some component types
-// name itself (`--templates local`), so the demo needs no network.
+// name itself (`--templates local`), so the demo needs no network. Every edit through its
+// /admin API is POSTed as a change event to the backend's events HTTP ingress
+// (`--notify-url`), so the edit shows in the catalog within seconds.
 const size = (process.env.DEMO_SIZE ?? '3,10,40').split(',');
 const children = [];
 const stop = code => {
@@ -24,7 +26,8 @@ process.on('SIGTERM', () => stop(0));
 
 const mock = spawn(
   mockBin,
-  ['--port', '0', '--namespaces', size[0], '--projects', size[1], '--components', size[2], '--endpoints', '2', '--schema-share', '0.5', '--dependencies', '1', '--templates', 'local'],
+  ['--port', '0', '--namespaces', size[0], '--projects', size[1], '--components', size[2], '--endpoints', '2', '--schema-share', '0.5', '--dependencies', '1', '--templates', 'local',
+   '--notify-url', 'http://127.0.0.1:7007/api/events/http/openchoreo'],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
 );
 children.push(mock);
@@ -49,6 +52,7 @@ const url = await new Promise((resolve, reject) => {
 
 console.log(`[demo] OpenChoreo stand-in at ${url}; starting Backstage on http://localhost:7007`);
 console.log(`[demo] try:  curl -s localhost:7007/api/catalog/incremental/providers/OpenChoreoEntityProvider/status`);
+console.log(`[demo] edits through ${url}/admin reach the catalog as change events (README, "Change events")`);
 const backend = spawn(process.execPath, ['dev/backend.mjs', '--config', 'dev/app-config.yaml'], {
   cwd: root,
   stdio: 'inherit',

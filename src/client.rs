@@ -11,6 +11,7 @@ use reqwest::StatusCode;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::auth::Auth;
 use crate::config::EngineConfig;
 use crate::error::{Error, ErrorCode, Result};
 use crate::redact::redact_url;
@@ -37,7 +38,8 @@ pub struct Client {
     http: reqwest::Client,
     /// `<baseUrl>/api/v1`, without a trailing slash.
     api_root: String,
-    token: Option<String>,
+    /// Shared by every clone: one token cache for the walk and the events.
+    auth: Auth,
     page_size: u32,
     retry_delay: Duration,
 }
@@ -52,16 +54,17 @@ impl Client {
             .user_agent(concat!("openchoreo-incremental/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::config(format!("could not build the HTTP client: {e}")))?;
-        let token = config.token.clone().filter(|t| !t.is_empty());
+        let auth = Auth::new(config, &http);
+        tracing::info!(auth = %auth.describe(), "OpenChoreo requests authenticate with");
         let base = config.base_url.trim().trim_end_matches('/');
         let base = base.strip_suffix("/api/v1").unwrap_or(base);
         // Credentials in the URL become a Basic `Authorization` header, which would sit in
         // front of the bearer token: with a token configured, the token alone speaks.
-        let base = if token.is_some() { without_userinfo(base) } else { base.to_string() };
+        let base = if auth.is_none() { base.to_string() } else { without_userinfo(base) };
         Ok(Client {
             http,
             api_root: format!("{base}/api/v1"),
-            token,
+            auth,
             page_size: config.page_size(),
             retry_delay: Duration::from_millis(200),
         })
@@ -70,6 +73,11 @@ impl Client {
     /// The API root as it may be shown (credentials redacted).
     pub fn api_root(&self) -> String {
         redact_url(&self.api_root)
+    }
+
+    /// How requests authenticate, as it may be shown (no secret).
+    pub fn auth_mode(&self) -> String {
+        self.auth.describe()
     }
 
     /// Checks that the server speaks the current, cursor-paginated API.
@@ -85,7 +93,7 @@ impl Client {
     /// Whether `GET /namespaces/{ns}` finds the namespace: `false` only on the API's own
     /// 404 for it. `ns_segment` is already percent-encoded.
     pub async fn namespace_exists(&self, ns_segment: &str) -> Result<bool> {
-        let (shown, status, headers, body) = self.get(&format!("/namespaces/{ns_segment}"), &[]).await?;
+        let Answer { shown, status, headers, body, .. } = self.get(&format!("/namespaces/{ns_segment}"), &[]).await?;
         if status.is_success() {
             return Ok(true);
         }
@@ -96,7 +104,7 @@ impl Client {
         if api_not_found {
             return Ok(false);
         }
-        Err(self.scrub(status_error(&shown, status, &headers, &body, false)))
+        Err(self.scrub(self.status_error(&shown, status, &headers, &body, false)))
     }
 
     async fn fetch_page(&self, path: &str, cursor: Option<&str>, limit: u32) -> Result<Page> {
@@ -109,28 +117,30 @@ impl Client {
     /// retries of a page; and the requests it cost.
     pub async fn get_json(&self, path: &str) -> Result<(Value, u32)> {
         self.retrying(path, || async {
-            let (shown, status, headers, body) = self.get(path, &[]).await?;
+            let Answer { shown, status, headers, body, sent } = self.get(path, &[]).await?;
             if !status.is_success() {
-                return Err(status_error(&shown, status, &headers, &body, false));
+                return Err(self.status_error(&shown, status, &headers, &body, false));
             }
             serde_json::from_slice(&body)
+                .map(|json| (json, sent))
                 .map_err(|e| Error::new(ErrorCode::InvalidResponse, format!("{shown}: the body is not JSON: {e}")))
         })
         .await
     }
 
     /// Runs one request until it succeeds or fails for good (short local retries, see the
-    /// module's doc); the result and the requests made.
+    /// module's doc); the result and the HTTP requests made. An attempt answers its result
+    /// and its own requests (two when a 401 renewed the token).
     async fn retrying<T, F, Fut>(&self, path: &str, mut attempt: F) -> Result<(T, u32)>
     where
         F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T>>,
+        Fut: std::future::Future<Output = Result<(T, u32)>>,
     {
         let mut requests = 0;
         loop {
             requests += 1;
             match attempt().await {
-                Ok(done) => return Ok((done, requests)),
+                Ok((done, sent)) => return Ok((done, requests - 1 + sent)),
                 Err(e) => {
                     let retry_in = match e.code {
                         ErrorCode::Transient | ErrorCode::InvalidResponse => Some(self.retry_delay * requests),
@@ -147,7 +157,9 @@ impl Client {
                         }
                         _ => {
                             let mut e = self.scrub(e);
-                            e.message = format!("{} (after {requests} attempt(s))", e.message);
+                            if requests > 1 {
+                                e.message = format!("{} (after {requests} attempts)", e.message);
+                            }
                             return Err(e);
                         }
                     }
@@ -156,41 +168,67 @@ impl Client {
         }
     }
 
-    async fn fetch_once(&self, path: &str, cursor: Option<&str>, limit: u32) -> Result<Page> {
+    async fn fetch_once(&self, path: &str, cursor: Option<&str>, limit: u32) -> Result<(Page, u32)> {
         let limit = limit.to_string();
         let mut query = vec![("limit", limit.as_str())];
         query.extend(cursor.map(|c| ("cursor", c)));
-        let (shown, status, headers, body) = self.get(path, &query).await?;
+        let Answer { shown, status, headers, body, sent } = self.get(path, &query).await?;
         if !status.is_success() {
-            return Err(status_error(&shown, status, &headers, &body, cursor.is_some()));
+            return Err(self.status_error(&shown, status, &headers, &body, cursor.is_some()));
         }
-        parse_page(&shown, &body)
+        parse_page(&shown, &body).map(|page| (page, sent))
     }
 }
 
+/// One answer of OpenChoreo: what is shown of the request (credentials redacted), the
+/// status, headers and body, and the HTTP requests it took.
+struct Answer {
+    shown: String,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+    sent: u32,
+}
+
 impl Client {
-    /// Removes the token from an error's text: a proxy may echo request headers back.
+    /// Removes credentials from an error's text: a proxy may echo request headers back.
     fn scrub(&self, mut e: Error) -> Error {
-        if let Some(t) = &self.token {
-            e.message = e.message.replace(t.as_str(), "***");
+        e.message = self.auth.scrub(e.message);
+        e
+    }
+
+    /// [`status_error`] with the credentials' own advice on a 401/403.
+    fn status_error(&self, shown: &str, status: StatusCode, headers: &HeaderMap, body: &[u8], had_cursor: bool) -> Error {
+        let mut e = status_error(shown, status, headers, body, had_cursor);
+        if e.code == ErrorCode::Auth {
+            e.message = format!("{} ({})", e.message, self.auth.refused_hint());
         }
         e
     }
 
-    /// One authenticated GET below the API root: what is shown of it (credentials
-    /// redacted), and the status, headers and body of the answer.
-    async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<(String, StatusCode, HeaderMap, Vec<u8>)> {
+    /// One authenticated GET below the API root. A 401 to an issued token is answered
+    /// by one more try with a fresh token before it counts.
+    async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Answer> {
         let url = format!("{}{}", self.api_root, path);
         let shown = format!("GET {}", redact_url(&url));
-        let mut req = self.http.get(&url).query(query);
-        if let Some(t) = &self.token {
-            req = req.header(AUTHORIZATION, format!("Bearer {t}"));
+        let mut sent = 0;
+        loop {
+            let bearer = self.auth.bearer().await?;
+            sent += 1;
+            let mut req = self.http.get(&url).query(query);
+            if let Some(t) = &bearer {
+                req = req.header(AUTHORIZATION, format!("Bearer {t}"));
+            }
+            let resp = req.send().await.map_err(|e| transport_error(&shown, e))?;
+            let status = resp.status();
+            if status == StatusCode::UNAUTHORIZED && sent == 1 && bearer.as_deref().is_some_and(|t| self.auth.forget(t)) {
+                tracing::debug!(path, "OpenChoreo refused the access token (expired or revoked?); trying once with a fresh one");
+                continue;
+            }
+            let headers = resp.headers().clone();
+            let body = read_body(resp, &shown).await?;
+            return Ok(Answer { shown, status, headers, body, sent });
         }
-        let resp = req.send().await.map_err(|e| transport_error(&shown, e))?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = read_body(resp, &shown).await?;
-        Ok((shown, status, headers, body))
     }
 }
 
@@ -208,7 +246,7 @@ fn without_userinfo(url: &str) -> String {
     }
 }
 
-fn transport_error(shown: &str, e: reqwest::Error) -> Error {
+pub(crate) fn transport_error(shown: &str, e: reqwest::Error) -> Error {
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -220,7 +258,7 @@ fn transport_error(shown: &str, e: reqwest::Error) -> Error {
     Error::new(ErrorCode::Transient, format!("{shown}: {what}: {}", redact_url(&crate::error::with_sources(&e.without_url()))))
 }
 
-async fn read_body(mut resp: reqwest::Response, shown: &str) -> Result<Vec<u8>> {
+pub(crate) async fn read_body(mut resp: reqwest::Response, shown: &str) -> Result<Vec<u8>> {
     if resp.content_length().is_some_and(|n| n as usize > MAX_BODY_BYTES) {
         return Err(too_large(shown));
     }
@@ -241,7 +279,7 @@ fn too_large(shown: &str) -> Error {
 }
 
 /// A short, printable excerpt of a body for error messages.
-fn excerpt(body: &[u8]) -> String {
+pub(crate) fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -261,10 +299,8 @@ fn status_error(shown: &str, status: StatusCode, headers: &HeaderMap, body: &[u8
     };
     let message = format!("{shown}: {detail}");
     match status.as_u16() {
-        401 | 403 => Error::new(
-            ErrorCode::Auth,
-            format!("{message} (check openchoreo.token: OpenChoreo refused the credentials)"),
-        ),
+        // The client adds what to check: it knows which credentials were sent.
+        401 | 403 => Error::new(ErrorCode::Auth, message),
         404 if json.is_some() => Error::new(ErrorCode::NotFound, message),
         // A 404 page that is not the API's JSON: something in front of it answered.
         404 => Error::new(

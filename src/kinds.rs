@@ -80,6 +80,10 @@ pub enum Role {
 pub struct ListKind {
     /// The path segment, also the cursor's phase name and the stand-in's stats key.
     pub list: &'static str,
+    /// The `kind` of the change events about this list's resources (lower case, as the
+    /// portal publishes them on topic `openchoreo.<kind>`); one is re-read with
+    /// `GET <list path>/<name>` ([`ListKind::item_path`]).
+    pub event: &'static str,
     pub scope: Scope,
     pub role: Role,
 }
@@ -101,12 +105,19 @@ impl ListKind {
     }
 }
 
-const fn platform(list: &'static str, scope: Scope, kind: &'static str, translate: Translate) -> ListKind {
-    ListKind { list, scope, role: Role::Platform { kind, translate, template: None } }
+const fn platform(list: &'static str, event: &'static str, scope: Scope, kind: &'static str, translate: Translate) -> ListKind {
+    ListKind { list, event, scope, role: Role::Platform { kind, translate, template: None } }
 }
 
-const fn typed(list: &'static str, scope: Scope, kind: &'static str, translate: Translate, template: TemplateRule) -> ListKind {
-    ListKind { list, scope, role: Role::Platform { kind, translate, template: Some(template) } }
+const fn typed(
+    list: &'static str,
+    event: &'static str,
+    scope: Scope,
+    kind: &'static str,
+    translate: Translate,
+    template: TemplateRule,
+) -> ListKind {
+    ListKind { list, event, scope, role: Role::Platform { kind, translate, template: Some(template) } }
 }
 
 const COMPONENT_TEMPLATE: TemplateRule = TemplateRule {
@@ -132,36 +143,62 @@ use Scope::{Cluster, Namespaced};
 /// Every list, in walk order (see the module's doc). The namespaced lists are one run,
 /// ending with projects, workloads, components; the cluster lists follow it.
 pub const LISTS: &[ListKind] = &[
-    ListKind { list: "namespaces", scope: Cluster, role: Role::Namespaces },
-    platform("environments", Namespaced, "Environment", platform::environment),
+    ListKind { list: "namespaces", event: "namespace", scope: Cluster, role: Role::Namespaces },
+    platform("environments", "environment", Namespaced, "Environment", platform::environment),
     platform(
-        "observabilityalertsnotificationchannels",
+        "observabilityalertsnotificationchannels", "observabilityalertsnotificationchannel",
         Namespaced,
         "ObservabilityAlertsNotificationChannel",
         platform::notification_channel,
     ),
-    platform("dataplanes", Namespaced, "Dataplane", platform::dataplane),
-    platform("workflowplanes", Namespaced, "WorkflowPlane", platform::workflow_plane),
-    platform("observabilityplanes", Namespaced, "ObservabilityPlane", platform::observability_plane),
-    platform("deploymentpipelines", Namespaced, "DeploymentPipeline", platform::deployment_pipeline),
-    typed("componenttypes", Namespaced, "ComponentType", platform::component_type, COMPONENT_TEMPLATE),
-    platform("traits", Namespaced, "TraitType", platform::trait_type),
-    typed("resourcetypes", Namespaced, "ResourceType", platform::resource_type, RESOURCE_TEMPLATE),
-    typed("projecttypes", Namespaced, "ProjectType", platform::project_type, PROJECT_TEMPLATE),
-    platform("resources", Namespaced, "Resource", platform::resource),
-    platform("workflows", Namespaced, "Workflow", platform::workflow),
-    ListKind { list: "projects", scope: Namespaced, role: Role::Projects },
-    ListKind { list: "workloads", scope: Namespaced, role: Role::Workloads },
-    ListKind { list: "components", scope: Namespaced, role: Role::Components },
-    typed("clustercomponenttypes", Cluster, "ClusterComponentType", platform::cluster_component_type, COMPONENT_TEMPLATE),
-    typed("clusterresourcetypes", Cluster, "ClusterResourceType", platform::cluster_resource_type, RESOURCE_TEMPLATE),
-    typed("clusterprojecttypes", Cluster, "ClusterProjectType", platform::cluster_project_type, PROJECT_TEMPLATE),
-    platform("clustertraits", Cluster, "ClusterTraitType", platform::cluster_trait_type),
-    platform("clusterworkflows", Cluster, "ClusterWorkflow", platform::cluster_workflow),
-    platform("clusterdataplanes", Cluster, "ClusterDataplane", platform::cluster_dataplane),
-    platform("clusterobservabilityplanes", Cluster, "ClusterObservabilityPlane", platform::cluster_observability_plane),
-    platform("clusterworkflowplanes", Cluster, "ClusterWorkflowPlane", platform::cluster_workflow_plane),
+    platform("dataplanes", "dataplane", Namespaced, "Dataplane", platform::dataplane),
+    platform("workflowplanes", "workflowplane", Namespaced, "WorkflowPlane", platform::workflow_plane),
+    platform("observabilityplanes", "observabilityplane", Namespaced, "ObservabilityPlane", platform::observability_plane),
+    platform("deploymentpipelines", "deploymentpipeline", Namespaced, "DeploymentPipeline", platform::deployment_pipeline),
+    typed("componenttypes", "componenttype", Namespaced, "ComponentType", platform::component_type, COMPONENT_TEMPLATE),
+    platform("traits", "trait", Namespaced, "TraitType", platform::trait_type),
+    typed("resourcetypes", "resourcetype", Namespaced, "ResourceType", platform::resource_type, RESOURCE_TEMPLATE),
+    typed("projecttypes", "projecttype", Namespaced, "ProjectType", platform::project_type, PROJECT_TEMPLATE),
+    platform("resources", "resource", Namespaced, "Resource", platform::resource),
+    platform("workflows", "workflow", Namespaced, "Workflow", platform::workflow),
+    ListKind { list: "projects", event: "project", scope: Namespaced, role: Role::Projects },
+    ListKind { list: "workloads", event: "workload", scope: Namespaced, role: Role::Workloads },
+    ListKind { list: "components", event: "component", scope: Namespaced, role: Role::Components },
+    typed("clustercomponenttypes", "clustercomponenttype", Cluster, "ClusterComponentType", platform::cluster_component_type, COMPONENT_TEMPLATE),
+    typed("clusterresourcetypes", "clusterresourcetype", Cluster, "ClusterResourceType", platform::cluster_resource_type, RESOURCE_TEMPLATE),
+    typed("clusterprojecttypes", "clusterprojecttype", Cluster, "ClusterProjectType", platform::cluster_project_type, PROJECT_TEMPLATE),
+    platform("clustertraits", "clustertrait", Cluster, "ClusterTraitType", platform::cluster_trait_type),
+    platform("clusterworkflows", "clusterworkflow", Cluster, "ClusterWorkflow", platform::cluster_workflow),
+    platform("clusterdataplanes", "clusterdataplane", Cluster, "ClusterDataplane", platform::cluster_dataplane),
+    platform("clusterobservabilityplanes", "clusterobservabilityplane", Cluster, "ClusterObservabilityPlane", platform::cluster_observability_plane),
+    platform("clusterworkflowplanes", "clusterworkflowplane", Cluster, "ClusterWorkflowPlane", platform::cluster_workflow_plane),
 ];
+
+impl ListKind {
+    /// `GET` path (below `/api/v1`) of one resource of this list; `ns` is ignored for
+    /// cluster-scoped lists (the namespaces list's items are `/namespaces/<name>`).
+    pub fn item_path(&self, ns: &str, name: &str) -> String {
+        use crate::cursor::segment;
+        match self.scope {
+            Scope::Cluster => format!("/{}/{}", self.list, segment(name)),
+            Scope::Namespaced => format!("/namespaces/{}/{}/{}", segment(ns), self.list, segment(name)),
+        }
+    }
+
+    /// The list path the item belongs to (what `/schema` paths extend).
+    pub fn list_path(&self, ns: &str) -> String {
+        use crate::cursor::segment;
+        match self.scope {
+            Scope::Cluster => format!("/{}", self.list),
+            Scope::Namespaced => format!("/namespaces/{}/{}", segment(ns), self.list),
+        }
+    }
+}
+
+/// The list whose resources change events of `kind` name (case-insensitive), if any.
+pub fn by_event(kind: &str) -> Option<usize> {
+    LISTS.iter().position(|k| k.event.eq_ignore_ascii_case(kind.trim()))
+}
 
 /// The list named `list`, if any.
 pub fn by_name(list: &str) -> Option<usize> {
@@ -192,5 +229,27 @@ mod tests {
         }
         // namespaces, 15 namespaced lists, 8 cluster-scoped ones.
         assert_eq!(LISTS.len(), 24);
+    }
+
+    /// The 24 sub-topics the legacy provider subscribes to (legacy-provider.md 4.1), one
+    /// list each.
+    #[test]
+    fn every_legacy_event_kind_names_one_list() {
+        let legacy = [
+            "namespace", "project", "component", "environment", "observabilityalertsnotificationchannel", "dataplane",
+            "workflowplane", "observabilityplane", "deploymentpipeline", "componenttype", "resourcetype", "projecttype",
+            "resource", "trait", "workflow", "workload", "clustercomponenttype", "clusterresourcetype",
+            "clusterprojecttype", "clustertrait", "clusterworkflow", "clusterdataplane", "clusterobservabilityplane",
+            "clusterworkflowplane",
+        ];
+        let mut events: Vec<&str> = LISTS.iter().map(|k| k.event).collect();
+        events.sort();
+        let mut legacy = legacy.to_vec();
+        legacy.sort();
+        assert_eq!(events, legacy);
+        assert_eq!(by_event("Component"), by_name("components"));
+        assert_eq!(LISTS[by_name("namespaces").unwrap()].item_path("", "a"), "/namespaces/a");
+        assert_eq!(LISTS[by_name("components").unwrap()].item_path("ns", "c"), "/namespaces/ns/components/c");
+        assert_eq!(LISTS[by_name("clustertraits").unwrap()].item_path("ns", "t"), "/clustertraits/t");
     }
 }

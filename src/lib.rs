@@ -4,6 +4,7 @@
 //! exercises it directly. `binding` is the one thin napi layer that maps types and
 //! errors for JavaScript.
 
+mod auth;
 pub mod client;
 pub mod config;
 pub mod cursor;

@@ -598,6 +598,54 @@ impl Walker<'_> {
     }
 }
 
+impl Walker<'_> {
+    /// One resource of list `kind` (a change event re-reads it), translated as its list's
+    /// page translates it: the same entities, item errors, seen refs and, for a workload,
+    /// its staged facts and APIs. Components go through [`Walker::translate_component`].
+    pub(crate) async fn translate_one(&self, kind: &crate::kinds::ListKind, ns: &str, item: Box<RawValue>) -> StepResult {
+        let mut out = StepResult::default();
+        match kind.role {
+            Role::Namespaces => self.namespaces_page(&WalkCursor::default(), vec![item], &mut out),
+            Role::Projects => self.projects_page(ns, vec![item], &mut out),
+            Role::Workloads => self.workloads_page(ns, vec![item], &mut out),
+            Role::Components => keep(&mut out, "component", ns, None, "a component needs its project and workloads".into()),
+            Role::Platform { kind: entity_kind, translate, template } => {
+                let scoped = (kind.scope == Scope::Namespaced).then_some(ns);
+                let path = kind.list_path(ns);
+                self.platform_page(&path, scoped, entity_kind, translate, template, vec![item], &mut out).await;
+            }
+        }
+        out.commit.seen_refs.extend(out.entities.iter().map(|e| e.entity_ref().to_string()));
+        out
+    }
+
+    /// One component with what [`PreparedComponents::of`] gathered for it.
+    pub(crate) fn translate_component(&self, ns: &str, prepared: PreparedComponents) -> StepResult {
+        let mut out = StepResult::default();
+        self.components_page(ns, prepared, &mut out);
+        out.commit.seen_refs.extend(out.entities.iter().map(|e| e.entity_ref().to_string()));
+        out
+    }
+}
+
+impl PreparedComponents {
+    /// Components with their workloads, their consumption targets' workloads (both by
+    /// component name) and their projects' owner annotations (only listed projects), as
+    /// an event gathers them instead of the staging tables.
+    pub(crate) fn of(
+        items: Vec<Box<RawValue>>,
+        workloads: HashMap<String, StagedWorkload>,
+        targets: HashMap<String, StagedWorkload>,
+        owners: HashMap<String, Option<String>>,
+    ) -> Self {
+        let items = items
+            .iter()
+            .map(|item| parse_item::<Component>(item).map_err(|(err, name, _)| (format!("invalid component: {err}"), name)))
+            .collect();
+        PreparedComponents { items, workloads, targets, owners }
+    }
+}
+
 /// The API refs a raw workload item would produce, as far as it can be read.
 fn raw_api_refs(ns: &str, item: &Value) -> Vec<String> {
     let owner = &item["spec"]["owner"];

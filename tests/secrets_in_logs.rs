@@ -4,54 +4,12 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use common::db::{postgres_available, postgres_url, unique_provider};
 use common::harness::*;
+use common::logs::capture;
 use mock_openchoreo::{MockOptions, MockServer};
 use openchoreo_incremental::engine::Engine;
 use openchoreo_incremental::EngineConfig;
-
-/// Everything any `tracing` event of this process wrote.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-/// A global subscriber (not a thread-local one): events from tokio worker threads and
-/// sqlx's SQLite worker thread are captured too.
-fn capture() -> Captured {
-    static CAPTURED: OnceLock<Captured> = OnceLock::new();
-    CAPTURED
-        .get_or_init(|| {
-            let captured = Captured::default();
-            let writer = captured.clone();
-            let subscriber = tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::TRACE)
-                .with_ansi(false)
-                .with_target(true)
-                .with_writer(move || writer.clone())
-                .finish();
-            tracing::subscriber::set_global_default(subscriber).expect("no other subscriber in this test binary");
-            captured
-        })
-        .clone()
-}
 
 const SECRETS: [&str; 5] = ["tok-SECRET-1", "pw-SECRET-2", "pw-SECRET-3", "tok-SECRET-4", "pw-SECRET-4b"];
 

@@ -28,6 +28,18 @@ async fn migrations_are_idempotent_and_concurrent_opens_are_safe() {
     b.unwrap();
 }
 
+/// The versions of `migrations/NNNN_*.sql`, in order: every one is applied (or, when
+/// PostgreSQL-only, recorded) on both backends.
+fn migration_files() -> Vec<i64> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+    let mut versions: Vec<i64> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.split('_').next()?.parse().ok())
+        .collect();
+    versions.sort();
+    versions
+}
+
 /// PostgreSQL's key columns compare byte by byte (migration 3), whatever the database's
 /// collation; SQLite records the migration without running it.
 #[tokio::test]
@@ -41,7 +53,12 @@ async fn key_columns_compare_bytes_on_postgres() {
         sqlx::any::install_default_drivers();
         let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
         let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM oc_ingest_migrations ORDER BY version").fetch_all(&pool).await.unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5], "{url}");
+        if url.starts_with("sqlite") {
+            assert_eq!(versions, migration_files(), "{url}");
+        } else {
+            // The shared test database may also hold versions of other branches' runs.
+            assert!(migration_files().iter().all(|v| versions.contains(v)), "{url}: {versions:?}");
+        }
         if url.starts_with("postgres") {
             for (table, column) in [("oc_ingest_entities", "entity_ref"), ("oc_ingest_stage_workloads", "wkey"), ("oc_ingest_stage_projects", "project")] {
                 let collation: Option<String> = sqlx::query_scalar(

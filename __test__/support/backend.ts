@@ -55,6 +55,8 @@ export async function startCatalog(options: {
   config: Record<string, unknown>;
   features?: Feature[];
   withModule?: boolean;
+  /** `false`: the catalog plugin comes with `features` (e.g. inside a feature loader). */
+  withCatalog?: boolean;
   /** Replaces the (tracked) Backstage database service. */
   database?: Feature;
 }): Promise<TestCatalog> {
@@ -62,7 +64,7 @@ export async function startCatalog(options: {
   const features: Feature[] = [
     mockServices.rootConfig.factory({ data: options.config as JsonObject }) as Feature,
     options.database ?? (trackingDatabase(clients) as Feature),
-    catalogPlugin as Feature,
+    ...(options.withCatalog === false ? [] : [catalogPlugin as Feature]),
     ...(options.withModule === false ? [] : [openChoreoIncremental as Feature]),
     ...(options.features ?? []),
   ];
@@ -199,11 +201,11 @@ const noDatabase = createServiceFactory({
  * leaves its HTTP server listening when start-up fails (backend-test-utils 1.11.7), which
  * would keep jest alive: servers that appeared during the attempt are closed here.
  */
-export async function startupFailure(config: Record<string, unknown>): Promise<string> {
+export async function startupFailure(config: Record<string, unknown>, features: Feature[] = []): Promise<string> {
   const handles = () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
   const before = new Set(handles());
   try {
-    const backend = await startCatalog({ config, database: noDatabase as Feature });
+    const backend = await startCatalog({ config, database: noDatabase as Feature, features });
     await backend.stop();
   } catch (e) {
     for (const h of handles()) {

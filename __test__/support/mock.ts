@@ -134,7 +134,21 @@ export class MockOpenChoreo {
     return this.admin('DELETE', `/namespaces/${encodeURIComponent(ns)}/components/${encodeURIComponent(name)}`);
   }
 
+  /** One item of a namespaced kind (`components`, `workloads`, ...), as the stand-in holds it. */
+  getItem(ns: string, kind: string, name: string): Promise<Record<string, any>> {
+    return this.admin('GET', `/namespaces/${encodeURIComponent(ns)}/${kind}/${encodeURIComponent(name)}`);
+  }
+
+  putItem(ns: string, kind: string, name: string, item: unknown): Promise<unknown> {
+    return this.admin('PUT', `/namespaces/${encodeURIComponent(ns)}/${kind}/${encodeURIComponent(name)}`, item);
+  }
+
   putFaults(faults: Record<string, unknown>): Promise<unknown> {
     return this.admin('PUT', '/faults', faults);
+  }
+
+  /** Changes the token endpoint's settings (`clients`, `revoked`, `tokenLifetimeMs`, ...). */
+  patchOAuth(settings: Record<string, unknown>): Promise<{ settings: unknown; stats: { tokensIssued: number } }> {
+    return this.admin('PATCH', '/oauth', settings);
   }
 }

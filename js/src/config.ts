@@ -9,11 +9,22 @@ export const DEFAULT_PROVIDER_NAME = 'OpenChoreoEntityProvider';
 /** The legacy provider's default owner group. */
 export const DEFAULT_OWNER_GROUP = 'openchoreo-users';
 
+/** `openchoreo.auth.*`: OAuth2 client credentials, as the legacy module reads them. */
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+  tokenUrl: string;
+  /** Space-separated scopes. */
+  scope?: string;
+}
+
 /** Settings of the module, as read from `app-config.yaml` (`openchoreo.*`). */
 export interface OpenChoreoIncrementalOptions {
   providerName: string;
   baseUrl: string;
   token?: string;
+  /** Set only while `openchoreo.features.auth.enabled` is not false; exclusive with `token`. */
+  clientCredentials?: ClientCredentials;
   /** Full owner entity ref, e.g. `group:default/openchoreo-users`. */
   defaultOwner: string;
   /** Seconds. */
@@ -31,6 +42,8 @@ export interface OpenChoreoIncrementalOptions {
   domainOwnerFromAnnotation: boolean;
   /** Seconds. */
   requestTimeout?: number;
+  /** Seconds a burst lease lives past its last renewal; the engine's default (10) when unset. */
+  leaseTtl?: number;
   /** `openchoreo.incremental.database.url`, when set. */
   databaseUrl?: string;
   /** Seconds after a completed cycle before the catalog consistency check; undefined: off. */
@@ -64,6 +77,60 @@ function positiveNumber(config: Config, key: string, fallback: number, unit: str
   return value;
 }
 
+const redactUrl = (url: string) => url.replace(/\/\/[^/@]*@/, '//***@');
+
+/**
+ * `openchoreo.auth.{clientId, clientSecret, tokenUrl, scope}`, switched by
+ * `openchoreo.features.auth.enabled` (default true), with the legacy module's meaning:
+ * a form-encoded client-credentials grant, `scope` space-separated, no token while auth
+ * is disabled. Unlike the legacy module, which then silently sends no token, a partial
+ * set or one alongside `openchoreo.token` refuses to start, naming the keys.
+ */
+function readClientCredentials(
+  config: Config,
+  token: string | undefined,
+  logger?: Pick<LoggerService, 'warn'>,
+): ClientCredentials | undefined {
+  const read = (key: string) => config.getOptionalString(`openchoreo.auth.${key}`) || undefined;
+  const clientId = read('clientId');
+  const clientSecret = read('clientSecret');
+  const tokenUrl = read('tokenUrl')?.trim() || undefined;
+  const scope = read('scope');
+  const written = { clientId, clientSecret, tokenUrl };
+  const given = Object.entries(written).filter(([, v]) => v !== undefined).map(([k]) => `openchoreo.auth.${k}`);
+  const enabled = config.getOptionalBoolean('openchoreo.features.auth.enabled') ?? true;
+  if (given.length === 0) {
+    if (scope && enabled) logger?.warn('openchoreo.auth.scope is set without client credentials; it is not used');
+    return undefined;
+  }
+  if (!enabled) {
+    logger?.warn(
+      `openchoreo.features.auth.enabled is false: ${given.join(', ')} not used; requests to OpenChoreo carry ${
+        token ? 'openchoreo.token' : 'no credentials'
+      }`,
+    );
+    return undefined;
+  }
+  const missing = Object.entries(written).filter(([, v]) => v === undefined).map(([k]) => `openchoreo.auth.${k}`);
+  if (missing.length > 0) {
+    throw new Error(
+      `Invalid config: client credentials need openchoreo.auth.clientId, clientSecret and tokenUrl together; ${missing.join(
+        ', ',
+      )} ${missing.length === 1 ? 'is' : 'are'} missing (or set openchoreo.features.auth.enabled to false)`,
+    );
+  }
+  if (!/^https?:\/\//.test(tokenUrl!)) {
+    throw invalid('openchoreo.auth.tokenUrl', redactUrl(tokenUrl!), 'an http:// or https:// URL');
+  }
+  if (token) {
+    throw new Error(
+      'Invalid config: openchoreo.token and openchoreo.auth (client credentials) are both set; use one of them ' +
+        '(remove openchoreo.token, or set openchoreo.features.auth.enabled to false to use the static token)',
+    );
+  }
+  return { clientId: clientId!, clientSecret: clientSecret!, tokenUrl: tokenUrl!, ...(scope ? { scope } : {}) };
+}
+
 /** `openchoreo-users` -> `group:default/openchoreo-users`; a full ref is kept as is. */
 export function ownerRef(name: string): string {
   const trimmed = name.trim();
@@ -83,9 +150,10 @@ export function readOpenChoreoIncrementalConfig(
 ): OpenChoreoIncrementalOptions {
   const baseUrl = config.getString('openchoreo.baseUrl');
   if (!/^https?:\/\//.test(baseUrl.trim())) {
-    throw invalid('openchoreo.baseUrl', baseUrl.replace(/\/\/[^/@]*@/, '//***@'), 'an http:// or https:// URL');
+    throw invalid('openchoreo.baseUrl', redactUrl(baseUrl), 'an http:// or https:// URL');
   }
   const token = config.getOptionalString('openchoreo.token') || undefined;
+  const clientCredentials = readClientCredentials(config, token, logger);
   const defaultOwnerName = config.getOptionalString('openchoreo.defaultOwner') ?? DEFAULT_OWNER_GROUP;
   if (!defaultOwnerName.trim()) {
     throw invalid('openchoreo.defaultOwner', defaultOwnerName, 'a group name or an entity ref');
@@ -103,6 +171,7 @@ export function readOpenChoreoIncrementalConfig(
   const requestTimeout = config.has(`${p}.requestTimeout`)
     ? positiveNumber(config, `${p}.requestTimeout`, 30, 'seconds')
     : undefined;
+  const leaseTtl = config.has(`${p}.leaseTtl`) ? positiveNumber(config, `${p}.leaseTtl`, 10, 'seconds') : undefined;
 
   let chunkSize = config.getOptionalNumber(`${p}.chunkSize`) ?? DEFAULTS.chunkSize;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
@@ -157,6 +226,7 @@ export function readOpenChoreoIncrementalConfig(
     providerName: providerName.trim(),
     baseUrl: baseUrl.trim(),
     token,
+    clientCredentials,
     defaultOwner: ownerRef(defaultOwnerName),
     burstLength,
     burstInterval,
@@ -167,6 +237,7 @@ export function readOpenChoreoIncrementalConfig(
     rejectEmptySourceCollections,
     domainOwnerFromAnnotation,
     requestTimeout,
+    leaseTtl,
     databaseUrl,
     consistencyCheckDelay: consistencyCheck ? consistencyCheckDelay : undefined,
   };
@@ -178,6 +249,7 @@ export function toEngineOptions(options: OpenChoreoIncrementalOptions, databaseU
     providerName: options.providerName,
     baseUrl: options.baseUrl,
     token: options.token,
+    clientCredentials: options.clientCredentials,
     defaultOwner: options.defaultOwner,
     databaseUrl,
     chunkSize: options.chunkSize,
@@ -189,5 +261,6 @@ export function toEngineOptions(options: OpenChoreoIncrementalOptions, databaseU
     rejectEmptySourceCollections: options.rejectEmptySourceCollections,
     domainOwnerFromAnnotation: options.domainOwnerFromAnnotation,
     requestTimeoutSeconds: options.requestTimeout,
+    leaseTtlSeconds: options.leaseTtl,
   };
 }

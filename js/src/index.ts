@@ -5,9 +5,28 @@
  * @packageDocumentation
  */
 import { catalogModuleOpenChoreoIncremental } from './module';
+import { openChoreoIncrementalFeatures } from './features';
 
-export default catalogModuleOpenChoreoIncremental;
-export { catalogModuleOpenChoreoIncremental };
+/** The catalog module with the `openchoreo.immediate-catalog` and `openchoreo.annotation-store` services. */
+export default openChoreoIncrementalFeatures;
+export { catalogModuleOpenChoreoIncremental, openChoreoIncrementalFeatures };
+export { openChoreoIncrementalServiceFactories } from './features';
+export {
+  immediateCatalogServiceRef,
+  immediateCatalogServiceFactory,
+  ImmediateCatalog,
+  type ImmediateCatalogService,
+} from './services/immediateCatalog';
+export {
+  annotationStoreRef,
+  annotationStoreFactory,
+  applyAnnotationStoreMigrations,
+  DatabaseAnnotationStore,
+  ANNOTATIONS_TABLE,
+  type AnnotationStore,
+} from './services/annotationStore';
+export { CustomAnnotationProcessor } from './processors/customAnnotations';
+export { LEGACY_PACKAGE, LEGACY_MODULE_ID } from './services/legacyConflicts';
 export {
   OpenChoreoIncrementalEntityProvider,
   type OpenChoreoIncrementalEntityProviderOptions,

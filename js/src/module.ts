@@ -10,6 +10,17 @@ import { IngestionEngine, errorCode, errorMessage } from './native';
 import { OpenChoreoIncrementalEntityProvider } from './provider';
 import { openChoreoProcessors } from './processors';
 import { createRouter, HEALTH_PATH } from './router';
+import { CustomAnnotationProcessor } from './processors/customAnnotations';
+import { openChoreoServicesRegistryRef } from './services/registry';
+import { immediateCatalogServiceRef } from './services/immediateCatalog';
+import {
+  annotationStoreRef,
+  applyAnnotationStoreMigrations,
+  DatabaseAnnotationStore,
+} from './services/annotationStore';
+import { refuseForeignServices, refuseLegacyModule } from './services/legacyConflicts';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
+import { eventsEnabled, subscribeToOpenChoreoEvents } from './events';
 
 // CommonJS interop: take the extension point from the namespace object.
 const { catalogProcessingExtensionPoint, catalogServiceRef } = catalogNode;
@@ -74,6 +85,11 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
         permissions: coreServices.permissions,
         auth: coreServices.auth,
         catalogService: catalogServiceRef,
+        instanceMetadata: coreServices.rootInstanceMetadata,
+        registry: openChoreoServicesRegistryRef,
+        immediateCatalog: immediateCatalogServiceRef,
+        annotationStore: annotationStoreRef,
+        events: eventsServiceRef,
       },
       async init({
         catalog,
@@ -88,8 +104,15 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
         permissions,
         auth,
         catalogService,
+        instanceMetadata,
+        registry,
+        immediateCatalog,
+        annotationStore,
+        events,
       }) {
         const options = readOpenChoreoIncrementalConfig(config, logger);
+        await refuseLegacyModule(instanceMetadata, options.providerName);
+        refuseForeignServices({ immediateCatalog, annotationStore });
         const stateDb = await resolveStateDatabase(config, database, options.databaseUrl);
 
         forwardEngineLogs(logger);
@@ -105,6 +128,17 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
           throw err;
         }
         await checkServer(engine, options.baseUrl, logger);
+
+        // User annotations live in the catalog's database, in the legacy module's table.
+        let annotations: DatabaseAnnotationStore;
+        try {
+          const catalogDb = await database.getClient();
+          await applyAnnotationStoreMigrations(catalogDb, logger);
+          annotations = new DatabaseAnnotationStore(catalogDb);
+        } catch (e) {
+          await engine.close();
+          throw new Error(`Cannot create the OpenChoreo annotation table in the catalog database: ${redactUrls(errorMessage(e))}`);
+        }
         logger.info(`OpenChoreo incremental ingestion of provider ${options.providerName}`, {
           baseUrl: redactUrls(options.baseUrl),
           stateDatabase: stateDb.redacted,
@@ -113,6 +147,7 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
           burstInterval: options.burstInterval,
           restLength: options.restLength,
           chunkSize: options.chunkSize,
+          leaseTtl: engine.leaseTimings.leaseTtlSeconds,
         });
 
         // The catalog's router answers only once the plugin has started; a scheduler may
@@ -137,8 +172,30 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
             options.consistencyCheckDelay === undefined
               ? undefined
               : new CatalogConsistency({ engine, catalog: catalogService, auth, logger, delaySeconds: options.consistencyCheckDelay }),
+          events: eventsEnabled(config) ? {} : undefined,
         });
+        if (eventsEnabled(config)) {
+          await subscribeToOpenChoreoEvents({ events, engine, logger });
+        }
         catalog.addEntityProvider(provider);
+        registry.provider.provide(provider);
+        // The catalog connects one provider per name and drops the others without a word:
+        // by the catalog's start, ours is connected unless another one took its name.
+        let connected = false;
+        void provider.connected.then(() => {
+          connected = true;
+        });
+        lifecycle.addStartupHook(() => {
+          if (connected) return;
+          logger.error(
+            `The catalog did not connect entity provider ${provider.getProviderName()}: another entity provider ` +
+              `of that name is installed, and the catalog keeps only one per name. Nothing is ingested by ` +
+              `this module until the other one is removed (or openchoreo.incremental.providerName is changed).`,
+          );
+        });
+
+        registry.annotationStore.provide(annotations);
+        catalog.addProcessor(new CustomAnnotationProcessor(annotations));
         for (const processor of openChoreoProcessors()) catalog.addProcessor(processor);
 
         const providers = new Map<string, { provider: OpenChoreoIncrementalEntityProvider; options: OpenChoreoIncrementalOptions }>([

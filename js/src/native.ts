@@ -10,6 +10,8 @@ export type {
   RejectedRemoval,
   CompletedCycle,
   ConsistencyReport,
+  EventsOptions,
+  EventStats,
 } from '../index';
 
 /** A rejection of the addon: a JS `Error` (possibly from another realm) with a `code`. */

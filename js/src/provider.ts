@@ -1,6 +1,6 @@
 import type { LoggerService, SchedulerService, UrlReaderService } from '@backstage/backend-plugin-api';
 import type { EntityProvider, EntityProviderConnection } from '@backstage/plugin-catalog-node';
-import { IngestionEngine, errorCode, errorMessage, type ProviderStatus, type TickReport } from './native';
+import { IngestionEngine, errorCode, errorMessage, type EventsOptions, type ProviderStatus, type TickReport } from './native';
 import { IngestionMetrics } from './metrics';
 import type { LegacyAdoption } from './adoption';
 import { completeCustomTemplates } from './customTemplates';
@@ -10,7 +10,7 @@ export interface OpenChoreoIncrementalEntityProviderOptions {
   engine: IngestionEngine;
   scheduler: SchedulerService;
   logger: LoggerService;
-  /** Seconds a burst lasts (the task timeout is this plus 60 s). */
+  /** Seconds a burst lasts. */
   burstLength: number;
   /** Seconds between scheduler runs (the task frequency). */
   burstInterval: number;
@@ -28,6 +28,11 @@ export interface OpenChoreoIncrementalEntityProviderOptions {
   urlReader?: UrlReaderService;
   /** The catalog consistency check, run after completed cycles, and its repair. */
   consistency?: CatalogConsistency;
+  /**
+   * Apply OpenChoreo change events (pushed with `engine.pushEvent`, see `./events`) once
+   * connected; off when omitted.
+   */
+  events?: EventsOptions;
 }
 
 /** The outcome of a manual refresh. */
@@ -39,8 +44,15 @@ export interface RefreshResult {
 /**
  * The catalog entity provider: a Backstage scheduler task per provider calls the engine's
  * `tick`, which bursts when the persisted state says one is due and hands each page to
- * the catalog as a `delta` mutation. The scheduler's lock keeps one replica bursting at a
- * time; the engine's database lease still guards a manual refresh.
+ * the catalog as a `delta` mutation.
+ *
+ * The task is local (every replica ticks every `burstInterval`); the engine's burst lease
+ * in the state database keeps one replica bursting at a time. A global task would add
+ * Backstage's own lock, which a process killed mid-run holds until the task's timeout
+ * and the scheduler's janitor (once a minute) clear it, logging "Task timed out and was
+ * lost": minutes without a burst. The lease is renewed by a heartbeat and expires
+ * `leaseTtl` after its holder stops, so another replica, or the restarted process, goes
+ * on within `burstInterval + leaseTtl`.
  */
 export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
   readonly engine: IngestionEngine;
@@ -52,7 +64,13 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
   private readonly adoption?: LegacyAdoption;
   private readonly urlReader?: UrlReaderService;
   readonly consistency?: CatalogConsistency;
+  private readonly events?: EventsOptions;
   private connection?: EntityProviderConnection;
+  private onConnected!: (connection: EntityProviderConnection) => void;
+  /** The catalog's connection, once `connect` ran (the immediate-catalog service writes through it). */
+  readonly connected = new Promise<EntityProviderConnection>(resolve => {
+    this.onConnected = resolve;
+  });
   private inFlight?: Promise<unknown>;
   private stopping = false;
   private closed = false;
@@ -67,10 +85,17 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
     this.adoption = options.adoption;
     this.urlReader = options.urlReader;
     this.consistency = options.consistency;
+    this.events = options.events;
   }
 
   getProviderName(): string {
     return this.engine.providerName;
+  }
+
+  /** The scheduler task's timeout: the engine's lease hold limit plus the lease's life. */
+  get taskTimeoutSeconds(): number {
+    const { holdLimitSeconds, leaseTtlSeconds } = this.engine.leaseTimings;
+    return Math.ceil(holdLimitSeconds + leaseTtlSeconds);
   }
 
   /** The Backstage scheduler task of this provider. */
@@ -80,10 +105,22 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
 
   async connect(connection: EntityProviderConnection): Promise<void> {
     this.connection = connection;
+    this.onConnected(connection);
+    if (this.events) {
+      // Each event's mutation goes through the same connection as the bursts' pages.
+      await this.engine.startEvents(async json => {
+        await connection.applyMutation(await completeCustomTemplates(JSON.parse(json), this.urlReader, this.logger));
+      }, this.events);
+    }
     await this.scheduler.scheduleTask({
       id: this.taskId,
       frequency: { seconds: this.burstInterval },
-      timeout: { seconds: this.burstLength + 60 },
+      // When the engine's heartbeat stops renewing a burst's lease (burstLength + 60 s),
+      // plus the lease's life: by then a burst still running holds the provider only by
+      // its own page commits. (A local task's timeout only aborts its signal; the tick
+      // itself stops at page boundaries.)
+      timeout: { seconds: this.taskTimeoutSeconds },
+      scope: 'local',
       fn: async () => {
         await this.tick();
       },

@@ -8,7 +8,7 @@ import {
 import type { OpenChoreoIncrementalEntityProvider } from './provider';
 import type { OpenChoreoIncrementalOptions } from './config';
 import { redactUrls } from './database';
-import { errorCode, errorMessage } from './native';
+import { errorCode, errorMessage, type ProviderStatus } from './native';
 
 export interface RouterOptions {
   providers: ReadonlyMap<string, { provider: OpenChoreoIncrementalEntityProvider; options: OpenChoreoIncrementalOptions }>;
@@ -19,6 +19,22 @@ export interface RouterOptions {
 
 /** The path the module opens to unauthenticated callers (`httpRouter.addAuthPolicy`). */
 export const HEALTH_PATH = '/incremental/health';
+
+/** Seconds a stalled burst may outlast its expected takeover before health says so. */
+export const STALL_SLACK_SECONDS = 15;
+
+/**
+ * Whether a stall has lasted past its expected end: the first tick of any replica after
+ * the dead holder's lease expired (`nextActionAt`) takes over, and ticks come every
+ * `burstInterval`. A stall past that means no replica is ticking.
+ */
+export function stallOverdue(
+  status: Pick<ProviderStatus, 'currentAction' | 'nextActionAt'>,
+  burstInterval: number,
+  now = Date.now(),
+): boolean {
+  return status.currentAction === 'stalled' && now > status.nextActionAt + (burstInterval + STALL_SLACK_SECONDS) * 1000;
+}
 
 class HttpError extends Error {
   constructor(readonly status: number, name: string, message: string) {
@@ -47,7 +63,9 @@ const STATUS_BY_CODE: Record<string, number> = {
  */
 export function createRouter(options: RouterOptions): express.Router {
   const { providers, httpAuth, permissions, logger } = options;
-  const secrets = [...providers.values()].map(p => p.options.token).filter((t): t is string => !!t);
+  const secrets = [...providers.values()]
+    .flatMap(p => [p.options.token, p.options.clientCredentials?.clientSecret])
+    .filter((t): t is string => !!t);
   const scrub = (text: string) => secrets.reduce((acc, s) => acc.split(s).join('***'), redactUrls(text));
 
   const router = express.Router();
@@ -88,12 +106,19 @@ export function createRouter(options: RouterOptions): express.Router {
   router.get(
     HEALTH_PATH,
     route(undefined, async (_req, res) => {
-      // Open to anyone: names and states only, no error text.
+      // Open to anyone: names and states only, no error text and no lease holder.
       const states = await Promise.all(
-        [...providers.entries()].map(async ([name, { provider }]) => {
+        [...providers.entries()].map(async ([name, { provider, options: o }]) => {
           try {
             const s = await provider.status();
-            return { name, healthy: s.attempts === 0, currentAction: s.currentAction, attempts: s.attempts };
+            return {
+              name,
+              healthy: s.attempts === 0 && !stallOverdue(s, o.burstInterval),
+              currentAction: s.currentAction,
+              currentActionSince: s.currentActionSince,
+              nextActionAt: s.nextActionAt,
+              attempts: s.attempts,
+            };
           } catch (e) {
             return { name, healthy: false, currentAction: 'unknown', error: errorCode(e) ?? 'UNKNOWN' };
           }

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::faults::Faults;
 use crate::kind::Kind;
+use crate::oauth::OAuthSettings;
 use crate::respond;
 use crate::server::MockHandle;
 use crate::store::MockError;
@@ -33,6 +34,12 @@ pub(crate) fn router() -> Router<MockHandle> {
             "/admin/faults",
             get(get_faults).put(put_faults).patch(patch_faults),
         )
+        .route(
+            "/admin/oauth",
+            get(get_oauth).put(put_oauth).patch(patch_oauth),
+        )
+        .route("/admin/oauth/expire", post(expire_tokens))
+        .route("/admin/oauth/stats/reset", post(reset_oauth_stats))
         .route(
             "/admin/installation",
             get(|State(h): State<MockHandle>| async move { Json(h.spec()) }).put(put_installation),
@@ -166,6 +173,21 @@ fn edit_error(e: MockError) -> Response {
     }
 }
 
+fn put_action(existed: bool) -> &'static str {
+    if existed {
+        "updated"
+    } else {
+        "created"
+    }
+}
+
+/// An item's change event: its kind in lower case (`component`, `clustertrait`), and
+/// no namespace for cluster kinds.
+fn notify_item(h: &MockHandle, kind: Kind, ns: &str, name: &str, action: &str) {
+    let namespace = (!kind.is_cluster()).then_some(ns);
+    h.notify(kind.api_kind(), namespace, name, action);
+}
+
 fn deleted(existed: bool) -> Response {
     if existed {
         StatusCode::NO_CONTENT.into_response()
@@ -220,6 +242,57 @@ fn apply_faults(h: &MockHandle, faults: Faults) -> Response {
     Json(faults).into_response()
 }
 
+/// `{"settings": ..., "stats": ...}`. Client secrets are shown: the stand-in holds
+/// only test secrets.
+async fn get_oauth(State(h): State<MockHandle>) -> Json<Value> {
+    Json(serde_json::json!({"settings": h.oauth(), "stats": h.oauth_stats()}))
+}
+
+/// Replaces the token endpoint's settings; omitted fields take their defaults.
+async fn put_oauth(State(h): State<MockHandle>, body: Bytes) -> Response {
+    match parse::<OAuthSettings>(&body) {
+        Ok(settings) => apply_oauth(&h, settings),
+        Err(r) => r,
+    }
+}
+
+/// Changes only the fields given.
+async fn patch_oauth(State(h): State<MockHandle>, body: Bytes) -> Response {
+    let Ok(Value::Object(patch)) = parse::<Value>(&body) else {
+        return respond::bad_request("body must be a JSON object");
+    };
+    let mut current = serde_json::to_value(h.oauth()).expect("settings serialise");
+    current
+        .as_object_mut()
+        .expect("settings object")
+        .extend(patch);
+    match serde_json::from_value::<OAuthSettings>(current) {
+        Ok(settings) => apply_oauth(&h, settings),
+        Err(e) => respond::bad_request(&format!("invalid oauth settings: {e}")),
+    }
+}
+
+fn apply_oauth(h: &MockHandle, settings: OAuthSettings) -> Response {
+    match h.set_oauth(settings) {
+        Ok(()) => get_oauth_now(h),
+        Err(e) => respond::bad_request(&e),
+    }
+}
+
+fn get_oauth_now(h: &MockHandle) -> Response {
+    Json(serde_json::json!({"settings": h.oauth(), "stats": h.oauth_stats()})).into_response()
+}
+
+async fn expire_tokens(State(h): State<MockHandle>) -> StatusCode {
+    h.expire_tokens();
+    StatusCode::NO_CONTENT
+}
+
+async fn reset_oauth_stats(State(h): State<MockHandle>) -> StatusCode {
+    h.reset_oauth_stats();
+    StatusCode::NO_CONTENT
+}
+
 async fn put_installation(State(h): State<MockHandle>, body: Bytes) -> Response {
     let spec: InstallationSpec = match parse(&body) {
         Ok(s) => s,
@@ -244,6 +317,7 @@ async fn put_namespace(
     Path(ns): Path<String>,
     body: Bytes,
 ) -> Response {
+    let existed = h.get_namespace(&ns).is_some();
     let result = if body.iter().all(u8::is_ascii_whitespace) {
         h.add_namespace(&ns)
     } else {
@@ -253,13 +327,20 @@ async fn put_namespace(
         }
     };
     match result {
-        Ok(()) => Json(h.get_namespace(&ns)).into_response(),
+        Ok(()) => {
+            h.notify("namespace", None, &ns, put_action(existed));
+            Json(h.get_namespace(&ns)).into_response()
+        }
         Err(e) => edit_error(e),
     }
 }
 
 async fn delete_namespace(State(h): State<MockHandle>, Path(ns): Path<String>) -> Response {
-    deleted(h.delete_namespace(&ns))
+    let existed = h.delete_namespace(&ns);
+    if existed {
+        h.notify("namespace", None, &ns, "deleted");
+    }
+    deleted(existed)
 }
 
 async fn list_names(
@@ -305,8 +386,12 @@ async fn put_item(
         Ok(v) => v,
         Err(r) => return r,
     };
+    let existed = matches!(h.get_item(kind, &ns, &name), Ok(Some(_)));
     match h.put_item(kind, &ns, item) {
-        Ok(()) => Json(h.get_item(kind, &ns, &name).ok().flatten()).into_response(),
+        Ok(()) => {
+            notify_item(&h, kind, &ns, &name, put_action(existed));
+            Json(h.get_item(kind, &ns, &name).ok().flatten()).into_response()
+        }
         Err(e) => edit_error(e),
     }
 }
@@ -320,7 +405,12 @@ async fn delete_item(
         Err(r) => return r,
     };
     match h.delete_item(kind, &ns, &name) {
-        Ok(existed) => deleted(existed),
+        Ok(existed) => {
+            if existed {
+                notify_item(&h, kind, &ns, &name, "deleted");
+            }
+            deleted(existed)
+        }
         Err(e) => edit_error(e),
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -69,11 +69,19 @@ async fn guard(State(h): State<MockHandle>, req: Request, next: Next) -> Respons
         Outcome::Html => return respond::html_error(),
         Outcome::Pass | Outcome::Malformed => {}
     }
-    let token = sh.token.read().unwrap().clone();
-    if let Some(token) = token {
-        if let Err(code) = check_bearer(req.headers(), &token) {
-            return respond::unauthorized(code);
+    let verdict = {
+        let mut oauth = sh.oauth.lock().unwrap();
+        if oauth.settings.require_tokens {
+            oauth.check_api(req.headers())
+        } else {
+            match sh.token.read().unwrap().as_deref() {
+                Some(token) => check_bearer(req.headers(), token),
+                None => Ok(()),
+            }
         }
+    };
+    if let Err(code) = verdict {
+        return respond::unauthorized(code);
     }
     let resp = next.run(req).await;
     if outcome == Outcome::Malformed {
@@ -83,16 +91,8 @@ async fn guard(State(h): State<MockHandle>, req: Request, next: Next) -> Respons
 }
 
 fn check_bearer(headers: &HeaderMap, token: &str) -> Result<(), &'static str> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let presented = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim);
-    match presented {
-        None | Some("") => Err("MISSING_TOKEN"),
+    match crate::oauth::bearer(headers) {
+        None => Err("MISSING_TOKEN"),
         Some(t) if t == token => Ok(()),
         Some(_) => Err("INVALID_TOKEN"),
     }

@@ -3,19 +3,24 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use mock_openchoreo::{Faults, Kind, MockOptions, MockServer};
+use mock_openchoreo::{Faults, Kind, MockOptions, MockServer, OAuthSettings};
 
 const USAGE: &str =
     "usage: mock-openchoreo [--port N] [--namespaces N] [--projects N] [--components N]
                        [--endpoints N] [--schema-share F] [--dependencies N] [--seed N]
                        [--token T] [--cursor-ttl-secs N] [--faults JSON]
+                       [--oauth-client ID:SECRET ...] [--token-lifetime-secs N]
                        [--<plural> N ...] [--unserved-kinds a,b] [--templates local|example]
+                       [--notify-url URL]
 
   --port             0 picks a free port (default 8080)
   --projects         projects per namespace; --components: components per project
   --endpoints        endpoints per workload; --dependencies: dependencies per workload
   --schema-share     share (0..1) of endpoints carrying schema.content
   --token            require `Authorization: Bearer T` on /api/v1
+  --oauth-client     register a client of POST /oauth2/token (client-credentials grant)
+                     and require its tokens on /api/v1 (instead of --token); repeatable
+  --token-lifetime-secs  lifetime of issued tokens (default 300)
   --cursor-ttl-secs  cursor lifetime (default 300; 0 never expires)
   --faults           initial faults as JSON, e.g. '{\"errorRate\":0.1}'
   --<plural> N       synthetic items of a platform kind, per namespace (namespaced kinds)
@@ -29,23 +34,30 @@ const USAGE: &str =
   --templates        where the custom templates some component types name live: `example`
                      (default) a repository that does not exist; `local` this stand-in's
                      /templates/<name>/template.yaml, an authored Template for any name
+  --notify-url       POST each /admin edit's change event {kind, name, namespace?, action}
+                     to this http:// URL (e.g. a portal's events HTTP ingress)
   --namespaces 0     an empty installation (no cluster items either): load items via /admin
 
 Prints `mock-openchoreo listening on http://127.0.0.1:PORT (N components)` when ready.";
 
-/// The command line: the server's options and whether it serves the custom templates.
+/// The command line: the server's options, whether it serves the custom templates, and
+/// the token endpoint's settings (set once it runs).
 struct Cli {
     opts: MockOptions,
     serve_templates: bool,
+    oauth: OAuthSettings,
+    notify_url: Option<String>,
 }
 
 fn parse_args(args: &[String]) -> Result<Cli, String> {
     let mut serve_templates = false;
+    let mut oauth = OAuthSettings::default();
     let mut opts = MockOptions {
         port: 8080,
         ..MockOptions::default()
     };
     let mut ttl_secs: Option<u64> = None;
+    let mut notify_url = None;
     let mut i = 0;
     while i < args.len() {
         // Accept both `--flag value` and `--flag=value`.
@@ -89,6 +101,15 @@ fn parse_args(args: &[String]) -> Result<Cli, String> {
             }
             "--token" => opts.token = Some(value).filter(|t| !t.is_empty()),
             "--cursor-ttl-secs" => ttl_secs = Some(num(&value)?),
+            "--oauth-client" => {
+                let (id, secret) = value
+                    .split_once(':')
+                    .filter(|(id, secret)| !id.is_empty() && !secret.is_empty())
+                    .ok_or_else(|| "--oauth-client: expected ID:SECRET".to_string())?;
+                oauth.clients.insert(id.to_owned(), secret.to_owned());
+                oauth.require_tokens = true;
+            }
+            "--token-lifetime-secs" => oauth.token_lifetime_ms = num(&value)? * 1000,
             "--unserved-kinds" => {
                 for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
                     let kind = Kind::parse(name)
@@ -102,6 +123,11 @@ fn parse_args(args: &[String]) -> Result<Cli, String> {
                     "example" => false,
                     other => return Err(format!("--templates: local or example, not {other}")),
                 }
+            }
+            "--notify-url" => {
+                mock_openchoreo::MockHandle::check_notify_url(&value)
+                    .map_err(|e| format!("--notify-url: {e}"))?;
+                notify_url = Some(value);
             }
             "--faults" => {
                 opts.faults =
@@ -121,9 +147,14 @@ fn parse_args(args: &[String]) -> Result<Cli, String> {
     }
     opts.spec.validate()?;
     opts.faults.validate()?;
+    oauth
+        .validate()
+        .map_err(|e| format!("--token-lifetime-secs: {e}"))?;
     Ok(Cli {
         opts,
         serve_templates,
+        oauth,
+        notify_url,
     })
 }
 
@@ -133,6 +164,8 @@ async fn main() -> ExitCode {
     let Cli {
         opts,
         serve_templates,
+        oauth,
+        notify_url,
     } = match parse_args(&args) {
         Ok(cli) => cli,
         Err(e) if e.is_empty() => {
@@ -155,6 +188,14 @@ async fn main() -> ExitCode {
     if serve_templates {
         server.handle().serve_templates(&server.url());
     }
+    server
+        .handle()
+        .set_oauth(oauth)
+        .expect("validated when parsed");
+    server
+        .handle()
+        .set_notify_url(notify_url.as_deref())
+        .expect("validated when parsed");
     println!(
         "mock-openchoreo listening on {} ({components} components)",
         server.url()
@@ -193,7 +234,12 @@ mod tests {
 
     #[test]
     fn parses_flags() {
-        let Cli { opts: o, serve_templates } = parse_args(&args("--port 0 --namespaces 3 --projects=10 --components 20 --endpoints 2 --schema-share 0.25 --dependencies 1 --token T --cursor-ttl-secs 7 --seed 9 --environments 5 --clustertraits=0 --unserved-kinds workflowplanes,clusterdataplanes")).unwrap();
+        let Cli { opts: o, serve_templates, oauth, .. } = parse_args(&args("--port 0 --namespaces 3 --projects=10 --components 20 --endpoints 2 --schema-share 0.25 --dependencies 1 --token T --cursor-ttl-secs 7 --seed 9 --environments 5 --clustertraits=0 --unserved-kinds workflowplanes,clusterdataplanes --oauth-client c1:s1 --token-lifetime-secs 2")).unwrap();
+        assert!(oauth.require_tokens);
+        assert_eq!(oauth.clients.get("c1").map(String::as_str), Some("s1"));
+        assert_eq!(oauth.token_lifetime_ms, 2000);
+        assert!(parse_args(&args("--oauth-client nosecret")).is_err());
+        assert!(parse_args(&args("--token-lifetime-secs 0")).is_err());
         let mut kinds = mock_openchoreo::default_kind_counts();
         kinds.insert(Kind::Environment, 5);
         kinds.insert(Kind::ClusterTrait, 0);
@@ -221,6 +267,14 @@ mod tests {
                 .serve_templates
         );
         assert!(parse_args(&args("--templates elsewhere")).is_err());
+        assert_eq!(
+            parse_args(&args("--notify-url http://127.0.0.1:7007/api/events/http/openchoreo"))
+                .unwrap()
+                .notify_url
+                .as_deref(),
+            Some("http://127.0.0.1:7007/api/events/http/openchoreo")
+        );
+        assert!(parse_args(&args("--notify-url https://x/y")).is_err());
         assert!(parse_args(&args("--bogus 1")).is_err());
         assert!(parse_args(&args("--projects-x 1")).is_err());
         assert!(parse_args(&args("--components-per 1")).is_err());

@@ -3,7 +3,7 @@
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::http::header;
@@ -17,6 +17,8 @@ use tokio::task::JoinHandle;
 
 use crate::faults::Faults;
 use crate::kind::Kind;
+use crate::notify::{self, NotifyUrl};
+use crate::oauth::{OAuthSettings, OAuthState, OAuthStats};
 use crate::stats::{Recorder, Stats};
 use crate::store::{MockError, Store};
 use crate::summary::Summary;
@@ -37,9 +39,13 @@ pub(crate) struct Shared {
     pub store: RwLock<Store>,
     pub faults: RwLock<Faults>,
     pub token: RwLock<Option<String>>,
+    /// The token endpoint and the tokens it issued.
+    pub oauth: Mutex<OAuthState>,
     pub stats: Recorder,
     /// Requests since faults were last set: the dice index, so runs are reproducible.
     pub fault_counter: AtomicU64,
+    /// Where `/admin` edits POST their change events, if anywhere.
+    pub notify: RwLock<Option<NotifyUrl>>,
 }
 
 /// Cloneable access to a running mock: edits, faults, stats. All methods are cheap
@@ -56,8 +62,10 @@ impl MockHandle {
                 store: RwLock::new(Store::new(opts.spec.clone())),
                 faults: RwLock::new(opts.faults),
                 token: RwLock::new(opts.token.clone()),
+                oauth: Mutex::new(OAuthState::default()),
                 stats: Recorder::new(),
                 fault_counter: AtomicU64::new(0),
+                notify: RwLock::new(None),
             }),
         }
     }
@@ -88,6 +96,84 @@ impl MockHandle {
 
     pub fn set_token(&self, token: Option<String>) {
         *self.shared.token.write().unwrap() = token;
+    }
+
+    // ---- change events ----
+
+    /// Makes every successful `/admin` edit of an item or namespace POST its change
+    /// event (`{kind, name, namespace?, action}`) to `url` (`http://` only), in the
+    /// background; `None` stops it. Library edits (`put_item` and the like) send none.
+    pub fn set_notify_url(&self, url: Option<&str>) -> Result<(), String> {
+        let parsed = url.map(NotifyUrl::parse).transpose()?;
+        *self.shared.notify.write().unwrap() = parsed;
+        Ok(())
+    }
+
+    /// Whether `url` would be accepted by [`MockHandle::set_notify_url`].
+    pub fn check_notify_url(url: &str) -> Result<(), String> {
+        NotifyUrl::parse(url).map(drop)
+    }
+
+    pub fn notify_url(&self) -> Option<String> {
+        self.shared.notify.read().unwrap().as_ref().map(|u| u.as_str().to_owned())
+    }
+
+    /// Publishes one edit's change event, if a notify URL is set.
+    pub(crate) fn notify(&self, kind: &str, namespace: Option<&str>, name: &str, action: &str) {
+        let to = self.shared.notify.read().unwrap().clone();
+        if let Some(to) = to {
+            notify::send(to, notify::event(kind, namespace, name, action));
+        }
+    }
+
+    // ---- the OAuth2 token endpoint ----
+
+    /// How `POST /oauth2/token` behaves and whether `/api/v1` requires its tokens.
+    pub fn oauth(&self) -> OAuthSettings {
+        self.shared.oauth.lock().unwrap().settings.clone()
+    }
+
+    /// Replaces the token endpoint's settings; issued tokens stay valid until they expire.
+    pub fn set_oauth(&self, settings: OAuthSettings) -> Result<(), String> {
+        settings.validate()?;
+        self.shared.oauth.lock().unwrap().settings = settings;
+        Ok(())
+    }
+
+    /// Changes some token endpoint settings, keeping the others.
+    pub fn update_oauth(&self, change: impl FnOnce(&mut OAuthSettings)) -> Result<(), String> {
+        let mut s = self.oauth();
+        change(&mut s);
+        self.set_oauth(s)
+    }
+
+    /// Registers a client and makes `/api/v1` require tokens issued to a client.
+    pub fn require_client_credentials(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        lifetime: Duration,
+    ) {
+        self.update_oauth(|s| {
+            s.clients
+                .insert(client_id.to_owned(), client_secret.to_owned());
+            s.require_tokens = true;
+            s.token_lifetime_ms = lifetime.as_millis().max(1) as u64;
+        })
+        .expect("valid settings");
+    }
+
+    /// Every token issued so far expires now (the API answers 401 for it).
+    pub fn expire_tokens(&self) {
+        self.shared.oauth.lock().unwrap().expire_all();
+    }
+
+    pub fn oauth_stats(&self) -> OAuthStats {
+        self.shared.oauth.lock().unwrap().stats()
+    }
+
+    pub fn reset_oauth_stats(&self) {
+        self.shared.oauth.lock().unwrap().reset_stats();
     }
 
     // ---- stats and counts ----
@@ -299,6 +385,7 @@ fn router(handle: MockHandle) -> Router {
         .route("/health", get(|| async { "OK" }))
         .route("/ready", get(|| async { "Ready" }))
         .route("/version", get(version))
+        .route("/oauth2/token", axum::routing::post(crate::oauth::token))
         .merge(crate::api::router(handle.clone()))
         .merge(crate::admin::router())
         .route("/templates/{name}/template.yaml", get(authored_template))

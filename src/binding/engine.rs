@@ -11,7 +11,7 @@ use napi_derive::napi;
 
 use super::error::JsResult;
 use super::options::EngineOptions;
-use super::types::{ConsistencyReport, HealRef, ProviderStatus, TickReport};
+use super::types::{ConsistencyReport, EventStats, HealRef, LeaseTimings, ProviderStatus, TickReport};
 use crate::engine::{Engine, Mutation, Sink};
 use crate::error::{Error, ErrorCode};
 
@@ -42,6 +42,18 @@ fn sink_message(e: &napi::Error) -> String {
     } else {
         e.reason.clone()
     }
+}
+
+/// How change events are worked; unset fields take the engine's defaults.
+#[napi(object)]
+#[derive(Clone, Default)]
+pub struct EventsOptions {
+    /// Distinct resources waiting, at most (default 10000).
+    pub capacity: Option<f64>,
+    /// How long an event waits for others about the same resource (default 100 ms).
+    pub coalesce_window_ms: Option<f64>,
+    /// Resources fetched at once (default 4).
+    pub workers: Option<f64>,
 }
 
 /// The incremental ingestion engine of one provider. All state lives in the state
@@ -90,6 +102,19 @@ impl IngestionEngine {
         self.provider_name.clone()
     }
 
+    /// How the burst lease is timed: the module's scheduler task times out after
+    /// `holdLimitSeconds + leaseTtlSeconds`, when a burst still running holds the lease
+    /// only by its own commits.
+    #[napi(getter)]
+    pub fn lease_timings(&self) -> LeaseTimings {
+        let c = self.engine.config();
+        LeaseTimings {
+            lease_ttl_seconds: c.lease_ttl.as_secs_f64(),
+            heartbeat_seconds: c.lease_heartbeat().as_secs_f64(),
+            hold_limit_seconds: c.lease_hold_limit().as_secs_f64(),
+        }
+    }
+
     /// Checks that `baseUrl` is a current, cursor-paginated OpenChoreo API
     /// (`INCOMPATIBLE_SERVER`, `AUTH`, `TRANSIENT`, ... otherwise).
     #[napi(ts_return_type = "Promise<void>")]
@@ -108,6 +133,49 @@ impl IngestionEngine {
     pub async fn tick(&self, sink: SinkFn) -> JsResult<TickReport> {
         let sink = JsSink { callback: sink };
         JsResult(async { self.live()?.tick(&sink).await.map(TickReport::from) }.await)
+    }
+
+    /// Takes an OpenChoreo change event (the payload's JSON, `{kind, name, namespace?,
+    /// action}`); never blocks. Returns `queued`, `coalesced`, `overflowed` (the queue is
+    /// full: the next cycle is made due now) or `ignored: <why>`.
+    #[napi(ts_return_type = "string")]
+    pub fn push_event(&self, payload_json: String) -> JsResult<String> {
+        use crate::engine::events::queue::Pushed;
+        JsResult(self.live().map(|engine| match engine.push_event(&payload_json) {
+            Pushed::Queued => "queued".to_string(),
+            Pushed::Coalesced => "coalesced".to_string(),
+            Pushed::Overflowed => "overflowed".to_string(),
+            Pushed::Ignored(why) => format!("ignored: {why}"),
+        }))
+    }
+
+    /// Starts applying change events (until `close`), each as one `applyMutation` through
+    /// `sink` (as for `tick`).
+    #[napi(
+        ts_args_type = "sink: (mutationJson: string) => Promise<void>, options?: EventsOptions",
+        ts_return_type = "Promise<void>"
+    )]
+    pub async fn start_events(&self, sink: SinkFn, options: Option<EventsOptions>) -> JsResult<()> {
+        JsResult(self.live().map(|_| {
+            let o = options.unwrap_or_default();
+            let mut config = crate::engine::events::queue::EventsConfig::default();
+            if let Some(v) = o.capacity.filter(|v| v.is_finite() && *v >= 1.0) {
+                config.capacity = v as usize;
+            }
+            if let Some(v) = o.coalesce_window_ms.filter(|v| v.is_finite() && *v >= 0.0) {
+                config.coalesce_window = std::time::Duration::from_millis(v as u64);
+            }
+            if let Some(v) = o.workers.filter(|v| v.is_finite() && *v >= 1.0) {
+                config.workers = v as usize;
+            }
+            self.engine.start_events(Arc::new(JsSink { callback: sink }), config);
+        }))
+    }
+
+    /// The change events' counters (also in `status().events`).
+    #[napi]
+    pub fn event_stats(&self) -> EventStats {
+        self.engine.event_stats().into()
     }
 
     /// The provider's persisted state.
@@ -155,6 +223,21 @@ impl IngestionEngine {
             Ok(refs.into_iter().map(|(entity_ref, check)| HealRef { entity_ref, check }).collect())
         }
         .await)
+    }
+
+    /// Records an entity the catalog gets at once, outside a cycle (`Engine::record_inserted`):
+    /// owned and seen in the current cycle. Resolves with the ref as stored, or `null`
+    /// (nothing recorded) for a malformed ref or a kind this module does not produce.
+    #[napi(ts_return_type = "Promise<string | null>")]
+    pub async fn record_inserted(&self, entity_ref: String) -> JsResult<Option<String>> {
+        JsResult(async { self.live()?.record_inserted(&entity_ref).await }.await)
+    }
+
+    /// Forgets an entity removed from the catalog at once (`Engine::forget_removed`).
+    /// Resolves with whether the provider owned it.
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub async fn forget_removed(&self, entity_ref: String) -> JsResult<bool> {
+        JsResult(async { self.live()?.forget_removed(&entity_ref).await }.await)
     }
 
     /// Forgets the current cycle; the next tick starts a new one from the beginning.

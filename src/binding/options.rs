@@ -7,7 +7,7 @@ use std::time::Duration;
 use napi_derive::napi;
 
 use super::error::config_error;
-use crate::config::EngineConfig;
+use crate::config::{ClientCredentials, EngineConfig};
 use crate::error::Error;
 
 /// Engine settings, already read from `app-config.yaml`. Unset fields take the engine's
@@ -21,6 +21,9 @@ pub struct EngineOptions {
     pub base_url: String,
     /// Static bearer token (`openchoreo.token`).
     pub token: Option<String>,
+    /// OAuth2 client credentials (`openchoreo.auth.*`); leave unset when
+    /// `openchoreo.features.auth.enabled` is false. Exclusive with `token`.
+    pub client_credentials: Option<ClientCredentialsOptions>,
     /// Full owner entity ref, e.g. `group:default/openchoreo-users`.
     pub default_owner: Option<String>,
     /// `sqlite://path`, `sqlite::memory:` or `postgres://...`; default `sqlite::memory:`.
@@ -39,6 +42,20 @@ pub struct EngineOptions {
     /// A Domain's owner follows its namespace's `backstage.io/owner` (default false).
     pub domain_owner_from_annotation: Option<bool>,
     pub request_timeout_seconds: Option<f64>,
+    /// Seconds a burst lease lives past its last renewal (default 10): a holder that
+    /// stops frees the provider this long after.
+    pub lease_ttl_seconds: Option<f64>,
+}
+
+/// `openchoreo.auth.*`: the OAuth2 client-credentials grant.
+#[napi(object)]
+#[derive(Clone, Default)]
+pub struct ClientCredentialsOptions {
+    pub client_id: String,
+    pub client_secret: String,
+    pub token_url: String,
+    /// Space-separated scopes.
+    pub scope: Option<String>,
 }
 
 fn duration(key: &str, unit: &str, value: f64, scale: f64) -> Result<Duration, Error> {
@@ -53,7 +70,13 @@ fn duration(key: &str, unit: &str, value: f64, scale: f64) -> Result<Duration, E
 
 impl EngineOptions {
     pub fn into_config(self) -> Result<EngineConfig, Error> {
-        let mut c = EngineConfig { base_url: self.base_url, token: self.token, ..Default::default() };
+        let client_credentials = self.client_credentials.map(|o| ClientCredentials {
+            client_id: o.client_id,
+            client_secret: o.client_secret,
+            token_url: o.token_url,
+            scope: o.scope,
+        });
+        let mut c = EngineConfig { base_url: self.base_url, token: self.token, client_credentials, ..Default::default() };
         if let Some(v) = self.provider_name {
             c.provider_name = v;
         }
@@ -103,6 +126,9 @@ impl EngineOptions {
                 return Err(config_error("openchoreo.incremental.requestTimeout must be greater than 0 seconds"));
             }
             c.request_timeout = d;
+        }
+        if let Some(v) = self.lease_ttl_seconds {
+            c.lease_ttl = duration("openchoreo.incremental.leaseTtl", "seconds", v, 1.0)?;
         }
         c.validate()?;
         Ok(c)

@@ -35,12 +35,18 @@ pub struct ProviderStatus {
     pub provider: String,
     /// Cycle number, 1 for the first cycle ever (0 before any).
     pub cycle: i64,
-    /// `idle` | `bursting` | `interstitial` | `resting` | `backing off`
+    /// `idle` | `bursting` | `stalled` | `interstitial` | `resting` | `backing off`.
+    /// `bursting` only while a burst's holder renews its lease; `stalled` when the burst
+    /// that was running stopped without finishing (its holder stopped renewing), since
+    /// its last renewal.
     pub current_action: String,
     pub current_action_since: i64,
-    /// `burst` (continue the cycle) or `start cycle`.
+    /// `burst` (continue the cycle), `finish cycle`, `start cycle`, or after a stall
+    /// `take over the burst` (at `nextActionAt`: when the lease expires).
     pub next_action: String,
     pub next_action_at: i64,
+    /// The burst lease, while someone holds one (`null`: free).
+    pub lease: Option<LeaseStatus>,
     /// Consecutive failed bursts.
     pub attempts: i64,
     pub last_error: Option<String>,
@@ -57,6 +63,103 @@ pub struct ProviderStatus {
     pub consistency: Option<ConsistencyReport>,
     /// Owned refs waiting to be handed over again with a content change.
     pub heal_pending: i64,
+    /// OpenChoreo change events received by this process.
+    pub events: EventStats,
+}
+
+/// Change events of this process: counters since it started (see `pushEvent`).
+#[napi(object, use_nullable = true)]
+pub struct EventStats {
+    /// Whether events are applied (`openchoreo.events.enabled` and `startEvents` called).
+    pub enabled: bool,
+    pub received: i64,
+    /// Fetched and applied to the catalog.
+    pub applied: i64,
+    /// Merged into an event about the same resource (fetched once for all).
+    pub coalesced: i64,
+    /// Not applied after every retry (each made the next cycle due now).
+    pub failed: i64,
+    pub retries: i64,
+    /// Payloads naming nothing this module ingests.
+    pub ignored: i64,
+    /// Did not fit the queue (each made the next cycle due now).
+    pub overflowed: i64,
+    /// Times a lost event made the next cycle due now.
+    pub refreshes_requested: i64,
+    /// Cascading removals a guard refused.
+    pub rejected_cascades: i64,
+    pub queued: i64,
+    pub in_flight: i64,
+    /// Receipt to the catalog's acceptance, of the last applied event (ms).
+    pub last_lag_millis: Option<i64>,
+    pub last_applied_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+impl From<crate::engine::events::EventStats> for EventStats {
+    fn from(e: crate::engine::events::EventStats) -> Self {
+        let crate::engine::events::EventStats {
+            enabled,
+            received,
+            applied,
+            coalesced,
+            failed,
+            retries,
+            ignored,
+            overflowed,
+            refreshes_requested,
+            rejected_cascades,
+            queued,
+            in_flight,
+            last_lag_millis,
+            last_applied_at,
+            last_error,
+        } = e;
+        EventStats {
+            enabled,
+            received,
+            applied,
+            coalesced,
+            failed,
+            retries,
+            ignored,
+            overflowed,
+            refreshes_requested,
+            rejected_cascades,
+            queued,
+            in_flight,
+            last_lag_millis,
+            last_applied_at,
+            last_error,
+        }
+    }
+}
+
+/// Who holds the burst lease and until when.
+#[napi(object)]
+pub struct LeaseStatus {
+    /// `host:pid:start` of the holding engine.
+    pub holder: String,
+    /// Whether the holder is this engine.
+    pub held_here: bool,
+    /// When it expires unless renewed (epoch ms).
+    pub until: i64,
+    /// Its last renewal (epoch ms).
+    pub renewed_at: i64,
+    /// `held` (renewed on time), `overdue` (not renewed for two heartbeats: the holder
+    /// has most likely stopped) or `expired` (free for the next tick to take).
+    pub state: String,
+}
+
+/// How the burst lease is timed (seconds), for the scheduler task that drives the engine.
+#[napi(object)]
+pub struct LeaseTimings {
+    /// A lease lives this long past its last renewal.
+    pub lease_ttl_seconds: f64,
+    /// A running burst renews it this often.
+    pub heartbeat_seconds: f64,
+    /// The heartbeat renews a burst's lease for at most this long (`burstLength` + 60 s).
+    pub hold_limit_seconds: f64,
 }
 
 #[napi(object, use_nullable = true)]
@@ -161,6 +264,7 @@ impl From<core::ProviderStatus> for ProviderStatus {
             current_action_since,
             next_action,
             next_action_at,
+            lease,
             attempts,
             last_error,
             progress,
@@ -171,6 +275,7 @@ impl From<core::ProviderStatus> for ProviderStatus {
             owned_entities,
             consistency,
             heal_pending,
+            events,
         } = s;
         ProviderStatus {
             provider,
@@ -179,6 +284,7 @@ impl From<core::ProviderStatus> for ProviderStatus {
             current_action_since,
             next_action,
             next_action_at,
+            lease: lease.map(Into::into),
             attempts,
             last_error,
             progress: progress.into(),
@@ -189,7 +295,15 @@ impl From<core::ProviderStatus> for ProviderStatus {
             owned_entities,
             consistency: consistency.map(Into::into),
             heal_pending,
+            events: events.into(),
         }
+    }
+}
+
+impl From<core::LeaseStatus> for LeaseStatus {
+    fn from(l: core::LeaseStatus) -> Self {
+        let core::LeaseStatus { holder, held_here, until, renewed_at, state } = l;
+        LeaseStatus { holder, held_here, until, renewed_at, state }
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::events::fence::Fence;
 use super::{action, Engine, Mutation, Sink, TickReport};
 use crate::engine::status::{CompletedCycle, CycleProgress, RejectedRemoval};
 use crate::error::{Error, ErrorCode, Result};
@@ -341,14 +342,18 @@ impl<'e> Burst<'e> {
             staged: staged_rx,
         };
         let mut ahead: Option<Ahead> = None;
+        // Change events' results newer than this burst's pages stand over them.
+        let mut fence = Fence::new(now);
+        if let Err(e) = fence.poll(engine).await {
+            return self.fail(e).await;
+        }
         loop {
             if engine.canceled() {
                 // reset and cancel already wrote the provider's state and revoked the
                 // lease: these commits then fail on the lease and change nothing. On
                 // close the lease is still ours: the pages the catalog took are recorded.
                 let _ = self.commit_all().await;
-                self.report.action = "canceled".into();
-                return Ok(self.report);
+                return self.stop().await;
             }
             let walk = self.row.walk.clone().expect("a cycle is in progress");
             if walk.phase == Phase::DONE {
@@ -425,8 +430,18 @@ impl<'e> Burst<'e> {
             let next = step.next.clone();
             let may_pause = next.may_pause();
 
-            if count > 0 {
-                let mutation = Mutation { added: step.entities, removed: vec![], location_key: engine.ctx.location_key.clone() };
+            let mut step = step;
+            let page_refs = step.commit.seen_refs.clone();
+            let used = match fence.substitute(engine, &mut step.entities, &mut step.commit.seen_refs).await {
+                Ok(used) => used,
+                Err(e) => {
+                    (self.row.walk, self.row.progress) = before;
+                    return self.commit_then_fail(e).await;
+                }
+            };
+            if !step.entities.is_empty() {
+                let added = std::mem::take(&mut step.entities);
+                let mutation = Mutation { added, removed: vec![], location_key: engine.ctx.location_key.clone() };
                 if let Err(msg) = sink.apply(mutation).await {
                     let e = Error::new(ErrorCode::Sink, format!("the catalog did not accept the page of GET {}: {msg}", step.path));
                     // Nothing of this page is recorded: the next burst repeats it. The
@@ -434,6 +449,11 @@ impl<'e> Burst<'e> {
                     (self.row.walk, self.row.progress) = before;
                     return self.commit_then_fail(e).await;
                 }
+            }
+            // Events that finished while the page was in flight are applied again over it.
+            if let Err(e) = fence.repair(engine, sink, &page_refs, &used, &mut step.commit.seen_refs).await {
+                (self.row.walk, self.row.progress) = before;
+                return self.commit_then_fail(e).await;
             }
             self.row.walk = Some(next.clone());
             self.account_time();
@@ -546,6 +566,19 @@ impl<'e> Burst<'e> {
         self.engine.store.save_provider(&self.row, Some(self.lease())).await
     }
 
+    /// Stopped by close, reset or cancel. On close the cycle goes on at the next tick of
+    /// any replica, and the status must not say `bursting` meanwhile; after reset and
+    /// cancel (which revoked the lease) the write fails on the lease and changes nothing.
+    async fn stop(mut self) -> Result<TickReport> {
+        let now = now_ms();
+        self.row.status = action::INTERSTITIAL.into();
+        self.row.status_since = now;
+        self.row.next_action_at = now;
+        let _ = self.save().await;
+        self.report.action = "canceled".into();
+        Ok(self.report)
+    }
+
     /// The burst's time is up: wait `burstInterval`, then continue the cycle.
     async fn pause(mut self) -> Result<TickReport> {
         let now = now_ms();
@@ -647,14 +680,24 @@ impl<'e> Burst<'e> {
             self.row.rejected_removal = Some(RejectedRemoval { cycle, stale, owned, reason: reason.clone(), at: now_ms() });
             self.row.last_error = Some(reason);
         } else {
+            // A ref an event found present during this cycle is not removed.
+            let mut fence = Fence::new(self.row.progress.started_at);
             loop {
                 if self.engine.canceled() {
-                    self.report.action = "canceled".into();
-                    return Ok(self.report);
+                    return self.stop().await;
                 }
-                let refs = store.stale_refs(&name, REMOVAL_CHUNK).await?;
-                if refs.is_empty() {
+                let stale = store.stale_refs(&name, REMOVAL_CHUNK).await?;
+                if stale.is_empty() {
                     break;
+                }
+                let mut refs = stale.clone();
+                if let Err(e) = fence.keep_present(self.engine, &mut refs).await {
+                    return self.fail(e).await;
+                }
+                if refs.is_empty() {
+                    // Kept: off the stale list, still owned.
+                    store.unlist_stale(&name, &stale).await?;
+                    continue;
                 }
                 let n = refs.len() as i64;
                 // Still ours? A reset, cancel or another replica must stop removals before
@@ -666,10 +709,17 @@ impl<'e> Burst<'e> {
                 if let Err(msg) = sink.apply(mutation).await {
                     return self.fail(Error::new(ErrorCode::Sink, format!("the catalog did not accept a removal: {msg}"))).await;
                 }
+                // An event that found one of them present meanwhile re-adds it: it stays owned.
+                let kept = match fence.repair(self.engine, sink, &refs, &Default::default(), &mut Vec::new()).await {
+                    Ok(kept) => kept,
+                    Err(e) => return self.fail(e).await,
+                };
+                let forget: Vec<String> = refs.iter().filter(|r| !kept.contains(r)).cloned().collect();
                 // Forget only after the catalog removed them: a crash repeats the removal.
-                if let Err(e) = store.forget_refs(&name, &refs, self.lease()).await {
+                if let Err(e) = store.forget_refs(&name, &forget, self.lease()).await {
                     return self.fail(e).await;
                 }
+                store.unlist_stale(&name, &stale).await?;
                 removed += n;
             }
             if removed > 0 {

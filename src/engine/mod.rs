@@ -2,14 +2,17 @@
 //! one is due, hands each page to a `Sink` and only then commits the page's progress.
 //!
 //! PUBLIC SURFACE (the binding depends on it): `Engine::open`, `probe`, `tick`, `status`,
-//! `adopt`, `owned_count`, `reset`, `refresh`, `cancel`, `close`, the consistency check
-//! (`consistency.rs`), the `Sink` trait,
-//! `Mutation`, `TickReport`.
+//! `adopt`, `owned_count`, `record_inserted`, `forget_removed` (in `immediate.rs`), `reset`,
+//! `refresh`, `cancel`, `close`, the consistency check (`consistency.rs`), the `Sink`
+//! trait, `Mutation`, `TickReport`.
 
 pub mod consistency;
+pub mod events;
 pub mod status;
 
 mod burst;
+mod lease;
+mod immediate;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +26,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::store::{now_ms, Store};
 use crate::translate::{json_str, Entity, TranslateContext};
 pub use status::ProviderStatus;
+use lease::{Heartbeat, Liveness};
+use crate::store::FingerprintChange;
 
 /// Pages in the catalog whose commit has not (yet) succeeded, at most: what a crash can
 /// make the next burst apply again. A page is always applied before it is recorded, so
@@ -129,12 +134,16 @@ pub struct Engine {
     burst: Mutex<()>,
     cancel: AtomicBool,
     closed: AtomicBool,
+    /// Change events waiting or being applied (see `events`).
+    events: events::queue::EventQueue,
 }
 
 /// Provider statuses, as stored and shown.
 pub(crate) mod action {
     pub const IDLE: &str = "idle";
     pub const BURSTING: &str = "bursting";
+    /// Shown, never stored: the row says `bursting` but its lease is not renewed.
+    pub const STALLED: &str = "stalled";
     pub const INTERSTITIAL: &str = "interstitial";
     pub const RESTING: &str = "resting";
     pub const BACKING_OFF: &str = "backing off";
@@ -151,13 +160,29 @@ impl Engine {
             default_owner: config.default_owner.clone(),
             domain_owner_from_annotation: config.domain_owner_from_annotation,
         };
-        let lease_owner = format!("{}-{}-{:x}", config.provider_name, std::process::id(), now_ms());
+        let lease_owner = lease::holder_name();
         tracing::info!(
             provider = %config.provider_name,
             api = %client.api_root(),
             database = if store.is_postgres() { "postgres" } else { "sqlite" },
+            lease_holder = %lease_owner,
+            lease_ttl_secs = config.lease_ttl.as_secs_f64(),
             "OpenChoreo ingestion engine opened"
         );
+        let fingerprint = config.connection_fingerprint();
+        match store.record_connection_fingerprint(&config.provider_name, &fingerprint).await? {
+            FingerprintChange::Changed { cleared } if cleared > 0 => tracing::info!(
+                provider = %config.provider_name,
+                failed_attempts = cleared,
+                "the connection settings (base URL or credentials) changed since the last start: \
+                 the back-off and the last error are cleared; trying now"
+            ),
+            FingerprintChange::Changed { .. } => tracing::info!(
+                provider = %config.provider_name,
+                "the connection settings (base URL or credentials) changed since the last start"
+            ),
+            FingerprintChange::First | FingerprintChange::Unchanged => {}
+        }
         Ok(Engine {
             config,
             client,
@@ -167,6 +192,7 @@ impl Engine {
             burst: Mutex::new(()),
             cancel: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            events: Default::default(),
         })
     }
 
@@ -202,6 +228,15 @@ impl Engine {
         if !self.store.try_acquire_lease(&row.name, &self.lease_owner, self.config.lease_ttl).await? {
             return Ok(TickReport { action: "locked".into(), next_action_at: row.next_action_at, ..Default::default() });
         }
+        // Renewed while the burst runs; dropped (stopped) when the tick ends, however.
+        let _heartbeat = Heartbeat::start(
+            self.store.clone(),
+            row.name.clone(),
+            self.lease_owner.clone(),
+            self.config.lease_ttl,
+            self.config.lease_heartbeat(),
+            self.config.lease_hold_limit(),
+        );
         self.cancel.store(false, Ordering::SeqCst);
         // Re-read under the lease: another process may have moved on meanwhile.
         let row = self.store.load_provider(&self.config.provider_name).await?;
@@ -223,11 +258,37 @@ impl Engine {
         let row = self.store.load_provider(name).await?;
         let item_errors = self.store.item_errors(name, 100).await?;
         let owned = self.store.count_owned(name).await?;
-        let next_action = match &row.walk {
+        let mut next_action = match &row.walk {
             Some(w) if w.phase != crate::cursor::Phase::DONE || row.status == action::BACKING_OFF => "burst",
             Some(_) => "finish cycle",
             None => "start cycle",
         };
+        let now = now_ms();
+        let liveness = row.lease.as_ref().map(|l| Liveness::of(l, now));
+        let (mut current_action, mut current_action_since, mut next_action_at) =
+            (row.status.clone(), row.status_since, row.next_action_at);
+        // The row says what the last burst wrote; only a renewed lease says it still runs.
+        if row.status == action::BURSTING && liveness != Some(Liveness::Held) {
+            current_action = action::STALLED.into();
+            next_action = "take over the burst";
+            match &row.lease {
+                // Since its last sign of life; the next tick after the lease expires takes over.
+                Some(l) => {
+                    current_action_since = l.renewed_at().max(row.status_since);
+                    next_action_at = l.until.max(row.next_action_at);
+                }
+                // Released without recording the burst's end (a failure that could not be
+                // written): any tick goes on.
+                None => next_action_at = row.next_action_at,
+            }
+        }
+        let lease = row.lease.as_ref().zip(liveness).map(|(l, live)| status::LeaseStatus {
+            holder: l.owner.clone(),
+            held_here: l.owner == self.lease_owner,
+            until: l.until,
+            renewed_at: l.renewed_at(),
+            state: live.as_str().into(),
+        });
         let mut progress = row.progress.clone();
         if let Some(w) = &row.walk {
             progress.phase = w.phase.as_str().to_string();
@@ -239,10 +300,11 @@ impl Engine {
         Ok(ProviderStatus {
             provider: name.clone(),
             cycle: row.cycle,
-            current_action: row.status.clone(),
-            current_action_since: row.status_since,
+            current_action,
+            current_action_since,
             next_action: next_action.to_string(),
-            next_action_at: row.next_action_at,
+            next_action_at,
+            lease,
             attempts: row.attempts,
             last_error: row.last_error.clone(),
             item_error_count: progress.item_errors,
@@ -253,6 +315,7 @@ impl Engine {
             owned_entities: owned,
             consistency: self.store.load_consistency(name).await?,
             heal_pending: self.store.count_heal(name).await?,
+            events: self.events.stats(),
         })
     }
 
@@ -337,6 +400,7 @@ impl Engine {
         if self.closed.swap(true, Ordering::SeqCst) {
             return;
         }
+        self.events.stop();
         self.cancel.store(true, Ordering::SeqCst);
         // A running burst stops after its page; a catalog that never answers must not
         // hold shutdown forever (the page is then simply repeated by the next process).
@@ -348,6 +412,22 @@ impl Engine {
             tracing::warn!(provider = %self.config.provider_name, error = %e, "could not write the staged workloads held in memory");
         }
         self.store.close().await;
+    }
+
+    /// Takes a change event (its payload's JSON, `{kind, name, namespace?, action}`);
+    /// applied by the workers [`Engine::start_events`] runs. Never blocks.
+    pub fn push_event(&self, payload: &str) -> events::queue::Pushed {
+        self.events.push_json(payload)
+    }
+
+    /// Starts applying change events through `sink` (until the engine closes).
+    pub fn start_events<S: Sink + 'static>(self: &std::sync::Arc<Self>, sink: std::sync::Arc<S>, config: events::queue::EventsConfig) {
+        events::queue::EventQueue::start(self.clone(), sink, config);
+    }
+
+    /// The change events' counters (also in [`Engine::status`]).
+    pub fn event_stats(&self) -> events::EventStats {
+        self.events.stats()
     }
 
     pub(crate) fn canceled(&self) -> bool {

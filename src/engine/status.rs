@@ -9,12 +9,19 @@ pub struct ProviderStatus {
     pub provider: String,
     /// Cycle number, 1 for the first cycle ever (0 before any).
     pub cycle: i64,
-    /// `idle` | `bursting` | `interstitial` | `resting` | `backing off`
+    /// `idle` | `bursting` | `stalled` | `interstitial` | `resting` | `backing off`.
+    /// `bursting` only while a burst's holder renews its lease; `stalled` when the burst
+    /// that was running stopped without finishing (its holder stopped renewing), since
+    /// its last renewal.
     pub current_action: String,
     pub current_action_since: i64,
-    /// `burst` (continue the cycle) or `start cycle`.
+    /// `burst` (continue the cycle), `finish cycle`, `start cycle`, or after a stall
+    /// `take over the burst` (at `nextActionAt`: when the lease expires; the next tick of
+    /// any replica from then on).
     pub next_action: String,
     pub next_action_at: i64,
+    /// The burst lease, while someone holds one (`None`: free).
+    pub lease: Option<LeaseStatus>,
     /// Consecutive failed bursts.
     pub attempts: i64,
     pub last_error: Option<String>,
@@ -32,6 +39,26 @@ pub struct ProviderStatus {
     /// Owned refs waiting to be handed over again with a content change (a check found
     /// them missing from the catalog's listing).
     pub heal_pending: i64,
+    /// Change events of this process (see `crate::engine::events`).
+    #[serde(default)]
+    pub events: super::events::EventStats,
+}
+
+/// Who holds the burst lease and until when.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaseStatus {
+    /// `host:pid:start` of the holding engine.
+    pub holder: String,
+    /// Whether the holder is this engine.
+    pub held_here: bool,
+    /// When it expires unless renewed (epoch ms).
+    pub until: i64,
+    /// Its last renewal (epoch ms).
+    pub renewed_at: i64,
+    /// `held` (renewed on time), `overdue` (not renewed for two heartbeats: the holder
+    /// has most likely stopped) or `expired` (free for the next tick to take).
+    pub state: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -14,6 +14,8 @@ const MIGRATIONS: &[(i64, &str, bool, &str)] = &[
     (3, "postgres_c_collation", true, include_str!("../../migrations/0003_postgres_c_collation.sql")),
     (4, "seen_pages", false, include_str!("../../migrations/0004_seen_pages.sql")),
     (5, "staging_holder", false, include_str!("../../migrations/0005_staging_holder.sql")),
+    (6, "lease_heartbeat", false, include_str!("../../migrations/0006_lease_heartbeat.sql")),
+    (7, "event_marks", false, include_str!("../../migrations/0007_event_marks.sql")),
     (8, "consistency", false, include_str!("../../migrations/0008_consistency.sql")),
 ];
 

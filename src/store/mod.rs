@@ -3,8 +3,12 @@
 //! a process that lost its lease cannot overwrite another's progress.
 
 mod consistency;
+mod events;
+mod immediate;
 mod migrate;
 mod staging_cache;
+
+pub use events::{Claim, Mark};
 
 use staging_cache::Plan;
 
@@ -46,6 +50,37 @@ pub struct ProviderRow {
     /// no table), as its last page commit recorded; written only by page commits and at
     /// a cycle's start (see `staging_cache`).
     pub staging_holder: Option<String>,
+    /// The burst lease as last read; written only by the lease methods, never through
+    /// the row (`None`: free).
+    pub lease: Option<LeaseRow>,
+}
+
+/// Who holds a provider's burst lease, until when, and for how long each renewal extends it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeaseRow {
+    pub owner: String,
+    /// Epoch ms; free for anyone to take from then on.
+    pub until: i64,
+    /// The holder's `leaseTtl` (0 for a lease taken before it was recorded).
+    pub ttl_ms: i64,
+}
+
+impl LeaseRow {
+    /// The holder's last renewal (epoch ms).
+    pub fn renewed_at(&self) -> i64 {
+        self.until - self.ttl_ms
+    }
+}
+
+/// What [`Store::record_connection_fingerprint`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FingerprintChange {
+    /// The first start that records one (a new provider, or an upgrade from before it).
+    First,
+    Unchanged,
+    /// Other settings than last time; `cleared` is the number of failed attempts whose
+    /// back-off was cleared (0 when the provider was not backing off).
+    Changed { cleared: i64 },
 }
 
 /// Everything one page (or a group of consecutive pages) changes, written in one
@@ -272,7 +307,8 @@ impl Store {
     async fn read_provider(&self, name: &str) -> Result<Option<ProviderRow>> {
         let r = sqlx::query(
             "SELECT cycle, status, status_since, next_action_at, attempts, last_error, walk_cursor, progress, \
-             rejected_removal, last_completed, staging_holder FROM oc_ingest_providers WHERE name = $1",
+             rejected_removal, last_completed, staging_holder, lease_owner, lease_until, lease_ttl_ms \
+             FROM oc_ingest_providers WHERE name = $1",
         )
         .bind(name)
         .fetch_optional(&self.pool)
@@ -291,20 +327,69 @@ impl Store {
             rejected_removal: from_json(r.get(8)),
             last_completed: from_json(r.get(9)),
             staging_holder: r.get(10),
+            lease: r.get::<Option<String>, _>(11).map(|owner| LeaseRow { owner, until: r.get(12), ttl_ms: r.get(13) }),
         }))
+    }
+
+    /// Records the connection settings' fingerprint of this start. When it differs from
+    /// the one recorded before, a back-off is cleared (attempts, last error) and the next
+    /// action is due now: the failures were the old settings'. An unchanged fingerprint
+    /// changes nothing, so a crash loop keeps backing off.
+    pub async fn record_connection_fingerprint(&self, name: &str, fingerprint: &str) -> Result<FingerprintChange> {
+        self.load_provider(name).await?;
+        let mut tx = self.begin().await?;
+        let (before, attempts): (Option<String>, i64) =
+            sqlx::query("SELECT settings_fingerprint, attempts FROM oc_ingest_providers WHERE name = $1")
+                .bind(name)
+                .fetch_one(&mut *tx)
+                .await
+                .map(|r| (r.get(0), r.get(1)))
+                .map_err(|e| Error::db("reading the connection settings' fingerprint", e))?;
+        if before.as_deref() == Some(fingerprint) {
+            return Ok(FingerprintChange::Unchanged);
+        }
+        sqlx::query("UPDATE oc_ingest_providers SET settings_fingerprint = $1 WHERE name = $2")
+            .bind(fingerprint)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Error::db("recording the connection settings' fingerprint", e))?;
+        let change = if before.is_none() {
+            FingerprintChange::First
+        } else {
+            // The lease is left alone: a burst that runs with the old settings elsewhere
+            // records its own outcome, fenced as always.
+            let now = now_ms();
+            let backing_off = sqlx::query(
+                "UPDATE oc_ingest_providers SET attempts = 0, last_error = NULL, next_action_at = $1, status_since = $1, \
+                 status = CASE WHEN walk_cursor IS NULL THEN 'idle' ELSE 'interstitial' END \
+                 WHERE name = $2 AND status = 'backing off'",
+            )
+            .bind(now)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Error::db("clearing the back-off", e))?
+            .rows_affected()
+                == 1;
+            FingerprintChange::Changed { cleared: if backing_off { attempts } else { 0 } }
+        };
+        tx.commit().await.map_err(|e| Error::db("recording the connection settings' fingerprint", e))?;
+        Ok(change)
     }
 
     /// Takes (or renews) the burst lease when it is free, expired, or already ours.
     pub async fn try_acquire_lease(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool> {
         let now = now_ms();
         let done = sqlx::query(
-            "UPDATE oc_ingest_providers SET lease_owner = $1, lease_until = $2 \
+            "UPDATE oc_ingest_providers SET lease_owner = $1, lease_until = $2, lease_ttl_ms = $5 \
              WHERE name = $3 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $4)",
         )
         .bind(owner)
         .bind(now + ttl.as_millis() as i64)
         .bind(name)
         .bind(now)
+        .bind(ttl.as_millis() as i64)
         .execute(&self.pool)
         .await
         .map_err(|e| Error::db("taking the burst lease", e))?;

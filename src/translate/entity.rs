@@ -19,6 +19,11 @@ impl Entity {
         Entity { entity_ref: doc.entity_ref(), json: doc.to_json() }
     }
 
+    /// An entity as it was stored (a change event's result, see `crate::engine::events`).
+    pub(crate) fn from_stored(entity_ref: String, json: String) -> Entity {
+        Entity { entity_ref, json }
+    }
+
     /// `kind:namespace/name`, lower-cased.
     pub fn entity_ref(&self) -> &str {
         &self.entity_ref

@@ -4,4 +4,5 @@
 pub mod db;
 pub mod faultnet;
 pub mod harness;
+pub mod logs;
 pub mod pgtemp;

@@ -1,0 +1,240 @@
+//! What change events record (see `crate::events`): per-ref marks of the newest result an
+//! event fetched, per-resource claims so one resource is fetched by one event at a time
+//! (on any replica), and the owned/seen bookkeeping of an event's mutation.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use sqlx::Row;
+
+use super::{json, now_ms, param, Store, OWN_REFS_INSERT_POSTGRES, OWN_REFS_INSERT_SQLITE, SEEN_PAGE_INSERT};
+use crate::error::{Error, Result};
+
+/// The newest result an event fetched for one entity ref.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    /// When the event's GET answered (epoch ms, the fetching process' clock).
+    pub fetched_at: i64,
+    /// The entity's JSON; `None` when the resource was gone.
+    pub entity: Option<String>,
+}
+
+/// The outcome of claiming a resource for an event's fetch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    Taken,
+    /// Another process (or task) holds it; its fetch started at `claimed_at`.
+    Held { claimed_at: i64 },
+}
+
+impl Store {
+    /// Claims `resource` for one event fetch until `ttl` from now, unless someone else holds
+    /// an unexpired claim.
+    pub async fn claim_resource(&self, provider: &str, resource: &str, owner: &str, ttl: Duration) -> Result<Claim> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "INSERT INTO oc_ingest_event_claims (provider, resource, owner, claimed_at, claimed_until) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (provider, resource) DO UPDATE SET owner = excluded.owner, claimed_at = excluded.claimed_at, \
+             claimed_until = excluded.claimed_until WHERE oc_ingest_event_claims.claimed_until < excluded.claimed_at",
+        )
+        .bind(provider)
+        .bind(resource)
+        .bind(owner)
+        .bind(now)
+        .bind(now + ttl.as_millis() as i64)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| Error::db("claiming a resource for an event", e))?;
+        if done.rows_affected() == 1 {
+            return Ok(Claim::Taken);
+        }
+        let row = sqlx::query("SELECT claimed_at FROM oc_ingest_event_claims WHERE provider = $1 AND resource = $2")
+            .bind(provider)
+            .bind(resource)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| Error::db("reading a resource's event claim", e))?;
+        // Released in between: simply try again later.
+        Ok(Claim::Held { claimed_at: row.map_or(0, |r| r.get(0)) })
+    }
+
+    pub async fn release_resource(&self, provider: &str, resource: &str, owner: &str) -> Result<()> {
+        sqlx::query("DELETE FROM oc_ingest_event_claims WHERE provider = $1 AND resource = $2 AND owner = $3")
+            .bind(provider)
+            .bind(resource)
+            .bind(owner)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| Error::db("releasing a resource's event claim", e))?;
+        Ok(())
+    }
+
+    /// Records an event's results (ref, entity JSON or `None` for gone), fetched at
+    /// `fetched_at`; a ref keeps an existing mark that is newer.
+    pub async fn write_marks(&self, provider: &str, marks: &[(String, Option<String>)], fetched_at: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for (entity_ref, entity) in marks {
+            sqlx::query(
+                "INSERT INTO oc_ingest_event_marks (provider, entity_ref, fetched_at, entity) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (provider, entity_ref) DO UPDATE SET fetched_at = excluded.fetched_at, entity = excluded.entity \
+                 WHERE oc_ingest_event_marks.fetched_at <= excluded.fetched_at",
+            )
+            .bind(provider)
+            .bind(entity_ref)
+            .bind(fetched_at)
+            .bind(entity.as_deref())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Error::db("recording an event's result", e))?;
+        }
+        tx.commit().await.map_err(|e| Error::db("recording an event's result", e))
+    }
+
+    /// The refs of marks fetched at or after `since`, with their fetch times (no entity
+    /// JSON: the burst polls this after every page).
+    pub async fn marks_since(&self, provider: &str, since: i64) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT entity_ref, fetched_at FROM oc_ingest_event_marks WHERE provider = $1 AND fetched_at >= $2")
+            .bind(provider)
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| Error::db("reading events' results", e))?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// The marks of these refs.
+    pub async fn marks_of(&self, provider: &str, refs: &[String]) -> Result<HashMap<String, Mark>> {
+        let mut out = HashMap::new();
+        for chunk in refs.chunks(200) {
+            let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 2)).collect();
+            let sql = format!(
+                "SELECT entity_ref, fetched_at, entity FROM oc_ingest_event_marks WHERE provider = {} AND entity_ref IN ({})",
+                param(self.postgres, 1),
+                placeholders.join(",")
+            );
+            let mut q = sqlx::query(&sql).bind(provider);
+            for r in chunk {
+                q = q.bind(r.as_str());
+            }
+            for r in q.fetch_all(&self.pool).await.map_err(|e| Error::db("reading events' results", e))? {
+                out.insert(r.get(0), Mark { fetched_at: r.get(1), entity: r.get(2) });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Forgets marks fetched before `before` (no page in flight is that old).
+    pub async fn prune_marks(&self, provider: &str, before: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM oc_ingest_event_marks WHERE provider = $1 AND fetched_at < $2")
+            .bind(provider)
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| Error::db("pruning events' results", e))?;
+        sqlx::query("DELETE FROM oc_ingest_event_claims WHERE provider = $1 AND claimed_until < $2")
+            .bind(provider)
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| Error::db("pruning expired event claims", e))?;
+        Ok(done.rows_affected())
+    }
+
+    /// After the catalog applied an event's mutation: `present` refs are owned and seen in
+    /// the current cycle (so its sweep keeps them, also when it already listed them as
+    /// stale); `gone` refs are no longer owned. One transaction.
+    pub async fn record_event(&self, provider: &str, present: &[String], gone: &[String]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        if !present.is_empty() {
+            let cycle: i64 = sqlx::query("SELECT cycle FROM oc_ingest_providers WHERE name = $1")
+                .bind(provider)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| Error::db("reading the provider's cycle", e))?
+                .map_or(0, |r| r.get(0));
+            let refs = json(&present);
+            let own = if self.postgres { OWN_REFS_INSERT_POSTGRES } else { OWN_REFS_INSERT_SQLITE };
+            for sql in [SEEN_PAGE_INSERT, own] {
+                sqlx::query(sql)
+                    .bind(provider)
+                    .bind(cycle)
+                    .bind(refs.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| Error::db("recording an event's entity refs", e))?;
+            }
+        }
+        let tables: &[(&str, &[String])] =
+            &[("oc_ingest_stale", present), ("oc_ingest_stale", gone), ("oc_ingest_entities", gone)];
+        for (table, refs) in tables {
+            for chunk in refs.chunks(200) {
+                let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 2)).collect();
+                let sql = format!(
+                    "DELETE FROM {table} WHERE provider = {} AND entity_ref IN ({})",
+                    param(self.postgres, 1),
+                    placeholders.join(",")
+                );
+                let mut q = sqlx::query(&sql).bind(provider);
+                for r in chunk.iter() {
+                    q = q.bind(r.as_str());
+                }
+                q.execute(&mut *tx).await.map_err(|e| Error::db("recording an event's removals", e))?;
+            }
+        }
+        tx.commit().await.map_err(|e| Error::db("recording an event's mutation", e))
+    }
+
+    /// Takes refs off the settled cycle's stale list (they stay owned).
+    pub async fn unlist_stale(&self, provider: &str, refs: &[String]) -> Result<()> {
+        for chunk in refs.chunks(200) {
+            let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 2)).collect();
+            let sql = format!(
+                "DELETE FROM oc_ingest_stale WHERE provider = {} AND entity_ref IN ({})",
+                param(self.postgres, 1),
+                placeholders.join(",")
+            );
+            let mut q = sqlx::query(&sql).bind(provider);
+            for r in chunk {
+                q = q.bind(r.as_str());
+            }
+            q.execute(&self.pool).await.map_err(|e| Error::db("keeping refs an event found present", e))?;
+        }
+        Ok(())
+    }
+
+    /// Owned refs from `from` (inclusive) to `to` (exclusive), byte order: e.g. every ref
+    /// of one kind and namespace (`api:ns/` .. `api:ns0`).
+    pub async fn owned_range(&self, provider: &str, from: &str, to: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT entity_ref FROM oc_ingest_entities WHERE provider = $1 AND entity_ref >= $2 AND entity_ref < $3 ORDER BY entity_ref",
+        )
+        .bind(provider)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| Error::db("reading owned entity refs", e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Which of `refs` are owned.
+    pub async fn owned_among(&self, provider: &str, refs: &[String]) -> Result<HashSet<String>> {
+        let mut out = HashSet::new();
+        for chunk in refs.chunks(200) {
+            let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 2)).collect();
+            let sql = format!(
+                "SELECT entity_ref FROM oc_ingest_entities WHERE provider = {} AND entity_ref IN ({})",
+                param(self.postgres, 1),
+                placeholders.join(",")
+            );
+            let mut q = sqlx::query(&sql).bind(provider);
+            for r in chunk {
+                q = q.bind(r.as_str());
+            }
+            for r in q.fetch_all(&self.pool).await.map_err(|e| Error::db("reading owned entity refs", e))? {
+                out.insert(r.get(0));
+            }
+        }
+        Ok(out)
+    }
+}
