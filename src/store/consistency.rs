@@ -1,7 +1,7 @@
 //! The consistency check's marks on owned refs (see `engine::consistency`): which refs
 //! the catalog's filtered listing returned, and which wait to be handed over again.
 
-use super::{from_json, json, param, Error, Result, Row, Store};
+use super::{from_json, json, param, params, Error, Result, Row, Store};
 use crate::engine::status::ConsistencyReport;
 
 /// Refs per statement (one bind parameter each).
@@ -20,7 +20,7 @@ impl Store {
                  WHERE provider = {p} AND entity_ref IN ({refs})",
                 c = param(pg, 1),
                 p = param(pg, 2),
-                refs = in_list(pg, 3, chunk.len()),
+                refs = params(pg, 3, chunk.len()).join(","),
             );
             // SQLite binds `?` in order of appearance: the check twice.
             let mut q = sqlx::query(&sql).bind(check);
@@ -131,9 +131,4 @@ impl Store {
             .map_err(|e| Error::db("reading the consistency report", e))?;
         Ok(from_json(row.and_then(|r| r.get::<Option<String>, _>(0))))
     }
-}
-
-/// `n` bind parameters from `first`, comma-separated.
-fn in_list(postgres: bool, first: usize, n: usize) -> String {
-    (0..n).map(|i| param(postgres, first + i)).collect::<Vec<_>>().join(",")
 }

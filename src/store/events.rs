@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sqlx::Row;
 
-use super::{json, now_ms, param, Store, OWN_REFS_INSERT_POSTGRES, OWN_REFS_INSERT_SQLITE, SEEN_PAGE_INSERT};
+use super::{json, now_ms, param, params, Store, OWN_REFS_INSERT_POSTGRES, OWN_REFS_INSERT_SQLITE, SEEN_PAGE_INSERT};
 use crate::error::{Error, Result};
 
 /// The newest result an event fetched for one entity ref.
@@ -106,7 +106,7 @@ impl Store {
     pub async fn marks_of(&self, provider: &str, refs: &[String]) -> Result<HashMap<String, Mark>> {
         let mut out = HashMap::new();
         for chunk in refs.chunks(200) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 2)).collect();
+            let placeholders = params(self.postgres, 2, chunk.len());
             let sql = format!(
                 "SELECT entity_ref, fetched_at, entity FROM oc_ingest_event_marks WHERE provider = {} AND entity_ref IN ({})",
                 param(self.postgres, 1),
@@ -168,7 +168,7 @@ impl Store {
             &[("oc_ingest_stale", present), ("oc_ingest_stale", gone), ("oc_ingest_entities", gone)];
         for (table, refs) in tables {
             for chunk in refs.chunks(200) {
-                let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 2)).collect();
+                let placeholders = params(self.postgres, 2, chunk.len());
                 let sql = format!(
                     "DELETE FROM {table} WHERE provider = {} AND entity_ref IN ({})",
                     param(self.postgres, 1),
@@ -187,7 +187,7 @@ impl Store {
     /// Takes refs off the settled cycle's stale list (they stay owned).
     pub async fn unlist_stale(&self, provider: &str, refs: &[String]) -> Result<()> {
         for chunk in refs.chunks(200) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 2)).collect();
+            let placeholders = params(self.postgres, 2, chunk.len());
             let sql = format!(
                 "DELETE FROM oc_ingest_stale WHERE provider = {} AND entity_ref IN ({})",
                 param(self.postgres, 1),
@@ -221,7 +221,7 @@ impl Store {
     pub async fn owned_among(&self, provider: &str, refs: &[String]) -> Result<HashSet<String>> {
         let mut out = HashSet::new();
         for chunk in refs.chunks(200) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 2)).collect();
+            let placeholders = params(self.postgres, 2, chunk.len());
             let sql = format!(
                 "SELECT entity_ref FROM oc_ingest_entities WHERE provider = {} AND entity_ref IN ({})",
                 param(self.postgres, 1),

@@ -732,7 +732,7 @@ impl Store {
         wkeys.dedup();
         let apis = if with_apis { "COALESCE(apis, '')" } else { "''" };
         for chunk in wkeys.chunks(200) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 3)).collect();
+            let placeholders = params(self.postgres, 3, chunk.len());
             let sql = if self.postgres {
                 // One look-up by the whole primary key per component, fenced (OFFSET 0) so
                 // it is not flattened into a join: planned from statistics of the staging
@@ -786,7 +786,7 @@ impl Store {
         names.sort();
         names.dedup();
         for chunk in names.chunks(200) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 3)).collect();
+            let placeholders = params(self.postgres, 3, chunk.len());
             let sql = format!(
                 "SELECT project, owner FROM oc_ingest_stage_projects WHERE provider = {} AND namespace = {} \
                  AND project IN ({})",
@@ -916,7 +916,7 @@ impl Store {
         let mut tx = self.begin().await?;
         renew_lease(&mut tx, provider, lease).await?;
         for chunk in refs.chunks(200) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(self.postgres, i + 2)).collect();
+            let placeholders = params(self.postgres, 2, chunk.len());
             for table in ["oc_ingest_entities", "oc_ingest_stale"] {
                 let sql = format!(
                     "DELETE FROM {table} WHERE provider = {} AND entity_ref IN ({})",
@@ -987,6 +987,11 @@ fn param(postgres: bool, n: usize) -> String {
     } else {
         "?".to_string()
     }
+}
+
+/// `n` bind parameters from the `first` (`$first, …` or `?, …`), for an `IN (…)` list.
+fn params(postgres: bool, first: usize, n: usize) -> Vec<String> {
+    (0..n).map(|i| param(postgres, first + i)).collect()
 }
 
 /// Binds the provider of a multi-row statement where it appears: once, as `$1`, on
