@@ -1,6 +1,8 @@
 // The OpenChoreo stand-in (target/release/mock-openchoreo) for the benchmark.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { CLUSTER_PLATFORM, CUSTOM_TEMPLATE_ANNOTATION, PLATFORM_LISTS } from './kinds.mjs';
+import { fetchPage } from './openchoreo.mjs';
 
 export async function startMock(bin, spec) {
   const args = [
@@ -38,7 +40,11 @@ export async function startMock(bin, spec) {
   return {
     url,
     pid: child.pid,
-    summary: () => admin('/admin/summary'),
+    /** `/admin/summary`, plus `schemaRequests`: the `/schema` calls a cycle needs. */
+    summary: async () => {
+      const summary = await admin('/admin/summary');
+      return { ...summary, schemaRequests: await schemaRequests(url, summary) };
+    },
     stats: () => admin('/admin/stats'),
     resetStats: () => admin('/admin/stats/reset', { method: 'POST' }),
     /** user+sys CPU seconds the stand-in has used so far (/proc/<pid>/stat). */
@@ -60,17 +66,52 @@ export async function startMock(bin, spec) {
   };
 }
 
-/** Fewest list calls for a full walk at page size `limit` (the stand-in's min_list_calls). */
-export function minListCalls(summary, limit) {
+/**
+ * `GET <list>/<name>/schema` calls a cycle needs: one per item of a type list whose
+ * Template is built from its schema, except items that name their own template (read
+ * through the API once, before the runs; the stats are reset before each).
+ */
+async function schemaRequests(url, summary) {
+  let n = 0;
+  const count = async path => {
+    let cursor;
+    do {
+      const page = await fetchPage(url, path, { cursor, limit: 100, optional: true });
+      n += page.items.filter(i => !i.metadata?.annotations?.[CUSTOM_TEMPLATE_ANNOTATION]).length;
+      cursor = page.nextCursor;
+    } while (cursor);
+  };
+  for (const { plural, scope, schema } of PLATFORM_LISTS) {
+    if (!schema) continue;
+    if (scope === 'cluster') await count(`/${plural}`);
+    else for (const ns of Object.keys(summary.byNamespace)) await count(`/namespaces/${encodeURIComponent(ns)}/${plural}`);
+  }
+  return n;
+}
+
+/**
+ * Fewest requests for a full walk at page size `limit`: every served list (the stand-in's
+ * min_list_calls_all; one call for an empty one) plus the `/schema` calls.
+ */
+export function minRequests(summary, limit) {
   const pages = n => Math.max(1, Math.ceil(n / limit));
   let total = pages(summary.namespaces);
   for (const c of Object.values(summary.byNamespace)) {
     total += pages(c.projects) + pages(c.components) + pages(c.workloads);
+    for (const n of Object.values(c.kinds ?? {})) total += pages(n);
   }
-  return total;
+  for (const { plural } of CLUSTER_PLATFORM) {
+    if (summary.kinds?.[plural] !== undefined) total += pages(summary.kinds[plural]);
+  }
+  return total + (summary.schemaRequests ?? 0);
 }
 
-/** Entities a complete cycle produces: Domains, Systems, Components, APIs. */
+/**
+ * Entities a complete cycle produces: Domains, Systems, Components, APIs, an entity per
+ * platform item and a Template per type.
+ */
 export function expectedEntities(summary) {
-  return summary.namespaces + summary.projects + summary.components + summary.endpointsWithSchema;
+  let platform = 0;
+  for (const { plural, template } of PLATFORM_LISTS) platform += (summary.kinds?.[plural] ?? 0) * (template ? 2 : 1);
+  return summary.namespaces + summary.projects + summary.components + summary.endpointsWithSchema + platform;
 }

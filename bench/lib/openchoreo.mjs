@@ -10,13 +10,20 @@ export const PROVIDER_NAME = 'OpenChoreoEntityProvider';
 export const LOCATION_KEY = `provider:${PROVIDER_NAME}`;
 export const DEFAULT_OWNER = 'group:default/openchoreo-users';
 
-/** GET one page of `/api/v1<path>`; `query` adds e.g. `project=`. */
-export async function fetchPage(baseUrl, path, { cursor, limit = 100, query } = {}) {
+/**
+ * GET one page of `/api/v1<path>`; `query` adds e.g. `project=`. With `optional`, a 404
+ * is an empty last page (a platform list an older OpenChoreo does not serve).
+ */
+export async function fetchPage(baseUrl, path, { cursor, limit = 100, query, optional = false } = {}) {
   const params = new URLSearchParams({ limit: String(limit) });
   if (cursor) params.set('cursor', cursor);
   for (const [k, v] of Object.entries(query ?? {})) params.set(k, v);
   const url = `${baseUrl}/api/v1${path}?${params}`;
   const res = await fetch(url);
+  if (optional && res.status === 404) {
+    await res.arrayBuffer();
+    return { items: [], nextCursor: undefined };
+  }
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
   const body = await res.json();
   return { items: body.items ?? [], nextCursor: body.pagination?.nextCursor };
@@ -257,3 +264,49 @@ export function componentWithApis(c, staged, lookupFacts, projectOwner) {
   }
   return out;
 }
+
+/**
+ * A platform item (environment, plane, type, ...) as an entity of its Backstage kind, and
+ * the scaffolder Template a type also makes, from `GET <listPath>/<name>/schema` where the
+ * list's Templates take one (`schema`) and the item names no template of its own. Not the
+ * Rust engine's translation (its fields per kind, src/translate/platform.rs): a generic
+ * one of similar size (the item's spec carried over) with the same requests, so the
+ * JavaScript contenders do the same walk and hand over the same refs; these kinds are a
+ * few dozen items per namespace against thousands of components. The benchmark's
+ * equivalence check compares their refs only.
+ */
+export async function platformEntities({ kind, template, schema }, item, namespace, { baseUrl, listPath }) {
+  const name = item.metadata.name;
+  const a = managedAnnotations();
+  a['openchoreo.io/namespace'] = namespace;
+  setOpt(a, 'openchoreo.io/created-at', item.metadata.creationTimestamp);
+  const metadata = {
+    name,
+    namespace,
+    title: displayName(item) ?? name,
+    description: description(item) ?? name,
+    tags: ['openchoreo', kind.toLowerCase()],
+    annotations: a,
+    labels: LABELS(),
+  };
+  const out = [{ apiVersion: 'backstage.io/v1alpha1', kind, metadata, spec: { ...item.spec, owner: DEFAULT_OWNER } }];
+  if (template) {
+    const parameters = [];
+    if (schema && !ann(item, 'scaffolder.openchoreo.dev/backstage-template-url')) {
+      const url = `${baseUrl}/api/v1${listPath}/${encodeURIComponent(name)}/schema`;
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+      parameters.push(await res.json());
+    }
+    out.push({
+      apiVersion: 'scaffolder.backstage.io/v1beta3',
+      kind: 'Template',
+      metadata: { ...metadata, name: `${template}${name}`, tags: ['openchoreo', 'template'] },
+      spec: { type: kind.toLowerCase(), owner: DEFAULT_OWNER, parameters, steps: [] },
+    });
+  }
+  return out;
+}
+
+/** The namespace a cluster-scoped platform item's entity lives in (the legacy module's). */
+export const CLUSTER_NAMESPACE = 'openchoreo-cluster';
