@@ -36,7 +36,13 @@ const ALL_SIZES = {
   tiny: { name: 'tiny', namespaces: 2, projects: 5, components: 10 },
   '10k': { name: '10k', namespaces: 10, projects: 20, components: 50 },
   '100k': { name: '100k', namespaces: 20, projects: 50, components: 100 },
+  // `npm run bench:scale` (bench/scale.mjs): the same shape at 100k and 1M, so that the
+  // two differ only in the size of each namespace's lists.
+  '100k-wide': { name: '100k-wide', namespaces: 10, projects: 100, components: 100 },
+  '1m': { name: '1m', namespaces: 10, projects: 100, components: 1000 },
 };
+/** Output files: bench/results/<name>.md, .json, -memory.svg (latest.* for `npm run bench`). */
+const OUTPUT = process.env.BENCH_OUTPUT ?? 'latest';
 const SHAPE = { endpoints: 2, schemaShare: 0.5, dependencies: 1 };
 const CONTENDERS = [
   { name: 'floor', label: 'floor: same requests, answers discarded', kind: 'floor' },
@@ -163,6 +169,48 @@ async function prepareDatabase(contender, size) {
   return { options: {}, cleanup: async () => {} };
 }
 
+/**
+ * The engine's state database after a completed cycle: its size on disk (SQLite: the file
+ * with its WAL; PostgreSQL: `pg_database_size`, which includes the catalog tables a fresh
+ * database starts with, about 7.5 MB) and the rows still staged (none, after a cycle).
+ */
+async function stateSize(contender, options) {
+  const staged = 'SELECT (SELECT count(*) FROM oc_ingest_stage_workloads) + (SELECT count(*) FROM oc_ingest_stage_projects) AS n';
+  try {
+    if (contender.db === 'sqlite') {
+      const file = new URL(options.databaseUrl.replace(/^sqlite:\/\//, 'file://')).pathname;
+      const size = f => (existsSync(f) ? statSync(f).size : 0);
+      const Database = require('better-sqlite3');
+      const db = new Database(file, { readonly: true });
+      try {
+        return { stateBytes: size(file) + size(`${file}-wal`), stagedRows: Number(db.prepare(staged).get().n) };
+      } finally {
+        db.close();
+      }
+    }
+    const { Client } = require('pg');
+    const database = new URL(options.databaseUrl).pathname.slice(1);
+    const client = new Client({ ...pgServer, database, connectionTimeoutMillis: 5000 });
+    await client.connect();
+    try {
+      const bytes = await client.query('SELECT pg_database_size(current_database()) AS b');
+      const tables = await client.query(
+        "SELECT relname, pg_total_relation_size(oid) AS b FROM pg_class WHERE relname LIKE 'oc\\_ingest\\_%' AND relkind = 'r'",
+      );
+      return {
+        stateBytes: Number(bytes.rows[0].b),
+        stateTables: Object.fromEntries(tables.rows.map(r => [r.relname, Number(r.b)])),
+        stagedRows: Number((await client.query(staged)).rows[0].n),
+      };
+    } finally {
+      await client.end();
+    }
+  } catch (e) {
+    log(`could not measure the state database: ${e.message}`);
+    return {};
+  }
+}
+
 function runChild(options, capMs) {
   return new Promise(resolve => {
     const child = fork(join(here, 'child.mjs'), [JSON.stringify(options)], {
@@ -273,6 +321,7 @@ async function runOne(contender, size, mock, summary, capMs) {
       if (run.status !== 'timeout') out.note = (run.error ?? run.stderr ?? '').split('\n').slice(0, 3).join(' ').slice(0, 300);
       out.errorDetail = run.error ?? run.stderr;
     }
+    if (contender.kind === 'addon' && run.status === 'ok') Object.assign(out, await stateSize(contender, db.options));
     const sampledPeak = out.samples.length ? Math.max(...out.samples.map(([, b]) => b)) : undefined;
     out.peakRssSampled = sampledPeak;
     out.peakRss = Math.max(out.peakRssHwm ?? 0, sampledPeak ?? 0) || undefined;
@@ -392,10 +441,12 @@ for (const r of runs) {
   }
 }
 
+const [smallSize, largeSize] = [sizes[0]?.name, sizes[sizes.length - 1]?.name];
 const growth = contenders
   .map(c => {
-    const small = find(c.name, '10k');
-    const large = find(c.name, '100k');
+    if (sizes.length < 2) return undefined;
+    const small = find(c.name, smallSize);
+    const large = find(c.name, largeSize);
     if (!small?.peakRss || !large?.peakRss) return undefined;
     return { name: c.name, label: c.label, small: small.peakRss, large: large.peakRss, growth: large.peakRss - small.peakRss, largeStatus: large.status };
   })
@@ -431,7 +482,7 @@ for (const db of ['sqlite', 'pg']) {
   const g = growth.find(x => x.name === name);
   if (g) {
     targets.push({
-      name: `this module (${dbLabel}): peak RSS growth 10k -> 100k <= 16 MiB`,
+      name: `this module (${dbLabel}): peak RSS growth ${smallSize} -> ${largeSize} <= 16 MiB`,
       measured: `${mib(g.growth).toFixed(1)} MiB (${mib(g.small).toFixed(1)} -> ${mib(g.large).toFixed(1)})`,
       pass: g.largeStatus === 'ok' && mib(g.growth) <= 16,
     });
@@ -441,6 +492,27 @@ for (const db of ['sqlite', 'pg']) {
     measured: mine.map(r => `${r.size}: ${r.requests ?? '–'} / ${r.minRequests}`).join(', '),
     pass: all(r => r.requests !== undefined && r.requests <= r.minRequests * 1.05),
   });
+  // The scale run: no superlinear step, and a state database that does not keep what the
+  // cycle staged.
+  const small = find(name, '100k-wide');
+  const large = find(name, '1m');
+  if (small && large) {
+    const rate = small.entitiesPerSecond && large.entitiesPerSecond ? large.entitiesPerSecond / small.entitiesPerSecond : undefined;
+    targets.push({
+      name: `this module (${dbLabel}): entities/s at 1m >= 0.9x the rate at 100k-wide`,
+      measured: `${f2(rate)}x`,
+      pass: small.status === 'ok' && large.status === 'ok' && rate >= 0.9,
+    });
+  }
+  if (mine.some(r => r.stateBytes !== undefined)) {
+    targets.push({
+      name: `this module (${dbLabel}): state database <= 300 bytes per entity after a cycle, nothing staged`,
+      measured: mine
+        .map(r => `${r.size}: ${r.stateBytes ? Math.round(r.stateBytes / r.added) : '–'} B, ${r.stagedRows ?? '–'} staged`)
+        .join(', '),
+      pass: all(r => r.stateBytes !== undefined && r.stateBytes / r.added <= 300 && r.stagedRows === 0),
+    });
+  }
 }
 
 const panels = sizes.map(s => ({
@@ -452,6 +524,20 @@ const panels = sizes.map(s => ({
 }));
 const svg = memorySvg(panels, 'RSS of each contender during one full cycle (own process, sampled every 100 ms)');
 
+const SVG = OUTPUT === 'latest' ? 'memory.svg' : `${OUTPUT}-memory.svg`;
+const stated = runs.filter(r => r.stateBytes !== undefined);
+const stateLines = stated.length
+  ? `\n## State database after the cycle\n\n| contender | installation | state database | entities | bytes per entity | rows left staged | largest tables |\n|---|---|---:|---:|---:|---:|---|\n${stated
+      .map(r => {
+        const top = Object.entries(r.stateTables ?? {})
+          .sort(([, a], [, b]) => b - a)
+          .slice(0, 3)
+          .map(([t, b]) => `${t} ${mib(b).toFixed(1)} MiB`)
+          .join(', ');
+        return `| ${r.label} | ${r.size} | ${mib(r.stateBytes).toFixed(1)} MiB | ${r.added} | ${Math.round(r.stateBytes / r.added)} | ${r.stagedRows} | ${top || '–'} |`;
+      })
+      .join('\n')}\n`
+  : '';
 const sizeLines = sizes
   .map(s => `- ${s.name}: ${s.namespaces} namespaces x ${s.projects} projects x ${s.components} components; ${s.endpoints} endpoints per workload, schema share ${s.schemaShare}, ${s.dependencies} dependency; every platform kind at the stand-in's default counts (per namespace 3 environments, 4 component types, 5 resources, ...; 20 cluster-scoped items), each list walked by every contender`)
   .join('\n');
@@ -481,7 +567,7 @@ Entity equivalence (the JavaScript providers vs the Rust engine, small installat
 
 ${resultsTable(runs)}
 
-## Peak RSS growth from 10,000 to 100,000 components
+## Peak RSS growth from ${smallSize} to ${largeSize}
 
 ${growth.length ? growthTable(growth) : '(needs both sizes)'}
 
@@ -489,17 +575,17 @@ ${growth.length ? growthTable(growth) : '(needs both sizes)'}
 
 ${targetsTable(targets)}
 
-RSS over time: [memory.svg](memory.svg). Raw figures: [latest.json](latest.json).
-`;
+RSS over time: [${SVG}](${SVG}). Raw figures: [${OUTPUT}.json](${OUTPUT}.json).
+${stateLines}`;
 
 mkdirSync(resultsDir, { recursive: true });
-writeFileSync(join(resultsDir, 'latest.md'), md);
-writeFileSync(join(resultsDir, 'memory.svg'), svg);
+writeFileSync(join(resultsDir, `${OUTPUT}.md`), md);
+writeFileSync(join(resultsDir, SVG), svg);
 writeFileSync(
-  join(resultsDir, 'latest.json'),
+  join(resultsDir, `${OUTPUT}.json`),
   JSON.stringify({ machine, chunkSize: CHUNK, sizes, equivalence, runs, growth, targets }, null, 1),
 );
 
 console.log('\n' + md);
 for (const t of targets) console.log(`${t.pass ? 'PASS' : 'MISS'}  ${t.name}: ${t.measured}`);
-log(`done; wrote bench/results/latest.md, latest.json, memory.svg`);
+log(`done; wrote bench/results/${OUTPUT}.md, ${OUTPUT}.json, ${SVG}`);
