@@ -170,9 +170,10 @@ async function prepareDatabase(contender, size) {
 }
 
 /**
- * The engine's state database after a completed cycle: its size on disk (SQLite: the file
- * with its WAL; PostgreSQL: `pg_database_size`, which includes the catalog tables a fresh
- * database starts with, about 7.5 MB) and the rows still staged (none, after a cycle).
+ * The engine's state after a completed cycle: the size of its tables with their indexes
+ * (SQLite: the file with its WAL, and per table from `dbstat`; PostgreSQL: the
+ * `oc_ingest_*` tables' `pg_total_relation_size`, without the ~7.5 MB every database
+ * starts with), and the rows still staged (none, after a cycle).
  */
 async function stateSize(contender, options) {
   const staged = 'SELECT (SELECT count(*) FROM oc_ingest_stage_workloads) + (SELECT count(*) FROM oc_ingest_stage_projects) AS n';
@@ -183,7 +184,14 @@ async function stateSize(contender, options) {
       const Database = require('better-sqlite3');
       const db = new Database(file, { readonly: true });
       try {
-        return { stateBytes: size(file) + size(`${file}-wal`), stagedRows: Number(db.prepare(staged).get().n) };
+        let stateTables;
+        try {
+          const rows = db.prepare("SELECT name, SUM(pgsize) AS b FROM dbstat WHERE name LIKE 'oc_ingest_%' GROUP BY name").all();
+          stateTables = Object.fromEntries(rows.map(r => [r.name, Number(r.b)]));
+        } catch {
+          // a build of SQLite without dbstat
+        }
+        return { stateBytes: size(file) + size(`${file}-wal`), stateTables, stagedRows: Number(db.prepare(staged).get().n) };
       } finally {
         db.close();
       }
@@ -193,13 +201,13 @@ async function stateSize(contender, options) {
     const client = new Client({ ...pgServer, database, connectionTimeoutMillis: 5000 });
     await client.connect();
     try {
-      const bytes = await client.query('SELECT pg_database_size(current_database()) AS b');
       const tables = await client.query(
         "SELECT relname, pg_total_relation_size(oid) AS b FROM pg_class WHERE relname LIKE 'oc\\_ingest\\_%' AND relkind = 'r'",
       );
+      const stateTables = Object.fromEntries(tables.rows.map(r => [r.relname, Number(r.b)]));
       return {
-        stateBytes: Number(bytes.rows[0].b),
-        stateTables: Object.fromEntries(tables.rows.map(r => [r.relname, Number(r.b)])),
+        stateBytes: Object.values(stateTables).reduce((a, b) => a + b, 0),
+        stateTables,
         stagedRows: Number((await client.query(staged)).rows[0].n),
       };
     } finally {
