@@ -8,6 +8,9 @@
 //! Events of this crate are forwarded from the chosen level up; events of dependencies
 //! (sqlx, reqwest, hyper, ...) only at `warn` and `error`.
 
+// A unit-test build registers no `#[napi]` exports, so everything only they reach looks unused.
+#![cfg_attr(test, allow(dead_code))]
+
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};

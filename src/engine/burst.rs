@@ -209,6 +209,8 @@ impl ReadAhead {
 }
 
 /// The read-ahead of the next page: started, or about to be (waiting for a slot).
+// One per burst at a time: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Ahead {
     Started(ReadAhead),
     Coming(tokio::sync::oneshot::Receiver<ReadAhead>),

@@ -160,6 +160,46 @@ pub fn validate_doc(doc: &Doc) -> Result<(), String> {
     Ok(())
 }
 
+/// The envelope checks of [`validate_doc`] for an entity built as a JSON value: name,
+/// namespace, non-blank title, tags, annotation and label keys, label values.
+pub fn validate_value(v: &serde_json::Value) -> Result<(), String> {
+    let meta = &v["metadata"];
+    let name = meta["name"].as_str().unwrap_or_default();
+    if !is_valid_entity_name(name) {
+        return Err(invalid("metadata.name", name, NAME_RULE));
+    }
+    if let Some(ns) = meta.get("namespace").and_then(serde_json::Value::as_str) {
+        if !is_valid_namespace(ns) {
+            return Err(invalid("metadata.namespace", ns, NAMESPACE_RULE));
+        }
+    }
+    if let Some(title) = meta.get("title") {
+        if title.as_str().is_none_or(str::is_empty) {
+            return Err(format!("metadata.title {title} must be a non-empty string"));
+        }
+    }
+    for (i, tag) in meta["tags"].as_array().into_iter().flatten().enumerate() {
+        let tag = tag.as_str().unwrap_or_default();
+        if !is_valid_tag(tag) {
+            return Err(invalid(&format!("metadata.tags[{i}]"), tag, TAG_RULE));
+        }
+    }
+    for (field, check_values) in [("annotations", false), ("labels", true)] {
+        for (key, value) in meta[field].as_object().into_iter().flatten() {
+            if !is_valid_key(key) {
+                return Err(format!("metadata.{field} key {key:?} is not a valid Backstage key"));
+            }
+            let Some(value) = value.as_str() else {
+                return Err(format!("metadata.{field}.{key} must be a string"));
+            };
+            if check_values && !is_valid_label_value(value) {
+                return Err(format!("metadata.labels.{key} {value:?} is not a valid Backstage label value"));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,44 +313,4 @@ mod tests {
         e.kind = "API";
         assert!(validate_doc(&e).unwrap_err().contains("spec.definition is required"));
     }
-}
-
-/// The envelope checks of [`validate_doc`] for an entity built as a JSON value: name,
-/// namespace, non-blank title, tags, annotation and label keys, label values.
-pub fn validate_value(v: &serde_json::Value) -> Result<(), String> {
-    let meta = &v["metadata"];
-    let name = meta["name"].as_str().unwrap_or_default();
-    if !is_valid_entity_name(name) {
-        return Err(invalid("metadata.name", name, NAME_RULE));
-    }
-    if let Some(ns) = meta.get("namespace").and_then(serde_json::Value::as_str) {
-        if !is_valid_namespace(ns) {
-            return Err(invalid("metadata.namespace", ns, NAMESPACE_RULE));
-        }
-    }
-    if let Some(title) = meta.get("title") {
-        if !title.as_str().is_some_and(|t| !t.is_empty()) {
-            return Err(format!("metadata.title {title} must be a non-empty string"));
-        }
-    }
-    for (i, tag) in meta["tags"].as_array().into_iter().flatten().enumerate() {
-        let tag = tag.as_str().unwrap_or_default();
-        if !is_valid_tag(tag) {
-            return Err(invalid(&format!("metadata.tags[{i}]"), tag, TAG_RULE));
-        }
-    }
-    for (field, check_values) in [("annotations", false), ("labels", true)] {
-        for (key, value) in meta[field].as_object().into_iter().flatten() {
-            if !is_valid_key(key) {
-                return Err(format!("metadata.{field} key {key:?} is not a valid Backstage key"));
-            }
-            let Some(value) = value.as_str() else {
-                return Err(format!("metadata.{field}.{key} must be a string"));
-            };
-            if check_values && !is_valid_label_value(value) {
-                return Err(format!("metadata.labels.{key} {value:?} is not a valid Backstage label value"));
-            }
-        }
-    }
-    Ok(())
 }
