@@ -35,6 +35,8 @@ export async function expectedRefs(mock: MockOpenChoreo): Promise<Set<string>> {
  */
 export class SourceChanges {
   readonly counts = { added: 0, edited: 0, deleted: 0 };
+  /** The deleted components, `namespace/name`. */
+  readonly deleted = new Set<string>();
   lastChangeAt = 0;
   private next = 0;
 
@@ -107,6 +109,7 @@ export class SourceChanges {
       for (const w of byComponent.get(name) ?? []) await this.mock.deleteItem(ns, 'workloads', w);
       await this.mock.deleteComponent(ns, name);
       byComponent.delete(name);
+      this.deleted.add(`${ns}/${name}`);
       this.counts.deleted++;
       what = `deleted ${ns}/${name}`;
     }
