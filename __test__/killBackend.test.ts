@@ -275,7 +275,7 @@ async function killScenario(options: {
         const deadline = Date.now() + 60000;
         for (;;) {
           const s = slot.latest(backend);
-          if (s && s.action === 'bursting' && s.heldHere && Date.now() - s.received < 300) break;
+          if (s && s.action === 'bursting' && s.heldHere && Date.now() - s.received < 400) break;
           if (Date.now() > deadline) throw new Error(`kill ${n}: the status never said bursting within 60 s`);
           await sleep(20);
         }
@@ -445,6 +445,20 @@ function burstSpans(slot: Slot): Array<{ slot: string; start: number; end: numbe
   return spans;
 }
 
+/** The slot whose current process the status (seen in the last 400 ms) shows bursting. */
+async function burstingSlot(slots: Slot[], timeoutMs: number): Promise<Slot> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = slots.find(sl => {
+      const s = sl.latest(sl.current);
+      return s?.action === 'bursting' && s.heldHere && Date.now() - s.received < 400;
+    });
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no replica was bursting within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
 /**
  * Two backend processes on one PostgreSQL database, each reading OpenChoreo through its
  * own hop; the replica that is bursting is killed (and restarted) now and then. The other
@@ -469,12 +483,7 @@ async function twoReplicas(options: { database: Record<string, unknown>; dir: st
     // Kill whichever replica is bursting, twice, then let cycles run.
     for (let n = 0; n < DUAL_KILLS; n++) {
       await sleep(2000 + rng() * 4000);
-      const victim = await waitUntil('a replica bursting', 60000, async () =>
-        slots.find(sl => {
-          const s = sl.latest(sl.current);
-          return s?.action === 'bursting' && s.heldHere && Date.now() - s.received < 300 ? sl : undefined;
-        }),
-      );
+      const victim = await burstingSlot(slots, 60000);
       await victim.current.kill();
       const at = victim.current.killedAt!;
       const restarted = victim.start();
