@@ -271,7 +271,7 @@ async function killScenario(options: {
       const backend = slot.current;
       const aimMidBurst = n % 2 === 1 || rng() < 0.5;
       if (aimMidBurst) {
-        // Kill while the status says this process is bursting (seen in the last 300 ms).
+        // Kill while the status says this process is bursting (seen in the last 400 ms).
         const deadline = Date.now() + 60000;
         for (;;) {
           const s = slot.latest(backend);
