@@ -134,6 +134,11 @@ export class MockOpenChoreo {
     return this.admin('DELETE', `/namespaces/${encodeURIComponent(ns)}/components/${encodeURIComponent(name)}`);
   }
 
+  /** Deletes one item of a namespaced kind (`workloads`, ...). */
+  deleteItem(ns: string, kind: string, name: string): Promise<unknown> {
+    return this.admin('DELETE', `/namespaces/${encodeURIComponent(ns)}/${kind}/${encodeURIComponent(name)}`);
+  }
+
   /** One item of a namespaced kind (`components`, `workloads`, ...), as the stand-in holds it. */
   getItem(ns: string, kind: string, name: string): Promise<Record<string, any>> {
     return this.admin('GET', `/namespaces/${encodeURIComponent(ns)}/${kind}/${encodeURIComponent(name)}`);
