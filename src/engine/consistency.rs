@@ -26,11 +26,27 @@ impl Engine {
     }
 
     /// One page of the catalog's listing of this provider (refs `kind:namespace/name`);
-    /// returns how many of them the engine owns.
+    /// returns how many of them the engine owned. The listed refs it did not own are
+    /// adopted: the catalog holds them under this provider, so they are its entities,
+    /// handed over by a page whose commit never happened (the process was killed between
+    /// the hand-over and the commit, and the item was gone when the page was walked again).
+    /// Owned, they leave with the next completed cycle's sweep unless the source has them.
     pub async fn consistency_listed(&self, check: i64, refs: Vec<String>) -> Result<u64> {
         self.check_open()?;
+        let name = &self.config.provider_name;
         let refs: Vec<String> = refs.iter().filter_map(|r| adoptable_ref(r)).collect();
-        self.store.mark_listed(&self.config.provider_name, check, &refs).await
+        let owned = self.store.mark_listed(name, check, &refs).await?;
+        if (owned as usize) < refs.len() {
+            let adopted = self.store.adopt_refs(name, &refs).await?;
+            self.store.mark_listed(name, check, &refs).await?;
+            tracing::warn!(
+                provider = %name,
+                adopted,
+                "the catalog lists entities of this provider that the engine did not own (a hand-over whose commit was lost); \
+                 adopted: the next completed cycle removes those the source no longer has"
+            );
+        }
+        Ok(owned)
     }
 
     /// Ends a check after the whole listing went through [`Self::consistency_listed`]:
