@@ -14,6 +14,7 @@ export async function startMock(bin, spec) {
     // Cursors never expire: a capped run is shorter than the default 300 s anyway, and
     // an expired cursor would only measure the restart path.
     '--cursor-ttl-secs', '0',
+    ...(spec.args ?? []),
   ];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve, reject) => {
@@ -41,6 +42,8 @@ export async function startMock(bin, spec) {
     summary: () => admin('/admin/summary'),
     stats: () => admin('/admin/stats'),
     resetStats: () => admin('/admin/stats/reset', { method: 'POST' }),
+    /** Any `/admin` path (JSON in and out). */
+    admin,
     /** user+sys CPU seconds the stand-in has used so far (/proc/<pid>/stat). */
     cpuSeconds() {
       try {
