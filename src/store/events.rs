@@ -29,13 +29,16 @@ pub enum Claim {
 
 impl Store {
     /// Claims `resource` for one event fetch until `ttl` from now, unless someone else holds
-    /// an unexpired claim.
+    /// an unexpired claim. The owner's own claim is taken again: its queue runs one fetch
+    /// of a resource at a time, so that claim is one whose release failed (the database
+    /// went away mid-attempt), and waiting out its `ttl` would only delay the retry.
     pub async fn claim_resource(&self, provider: &str, resource: &str, owner: &str, ttl: Duration) -> Result<Claim> {
         let now = now_ms();
         let done = sqlx::query(
             "INSERT INTO oc_ingest_event_claims (provider, resource, owner, claimed_at, claimed_until) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (provider, resource) DO UPDATE SET owner = excluded.owner, claimed_at = excluded.claimed_at, \
-             claimed_until = excluded.claimed_until WHERE oc_ingest_event_claims.claimed_until < excluded.claimed_at",
+             claimed_until = excluded.claimed_until \
+             WHERE oc_ingest_event_claims.claimed_until < excluded.claimed_at OR oc_ingest_event_claims.owner = excluded.owner",
         )
         .bind(provider)
         .bind(resource)
