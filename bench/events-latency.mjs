@@ -22,6 +22,7 @@
 //   LATENCY_SECONDS  length of the stream (default 60)
 //   LATENCY_TARGETS  distinct components edited, round robin (default 1000)
 //   LATENCY_DB       pg | sqlite: the engine's state database (default pg when reachable)
+//   LATENCY_EVENT_BUS  events.useEventBus of the backend (default never; auto, always)
 //   OC_BENCH_POSTGRES  PostgreSQL server URL (default postgres://postgres@127.0.0.1:5432)
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,6 +51,7 @@ if (!size) throw new Error(`LATENCY_SIZE: one of ${Object.keys(SIZES).join(', ')
 const RATE = Number(process.env.LATENCY_RATE ?? 50);
 const SECONDS = Number(process.env.LATENCY_SECONDS ?? 60);
 const TARGETS = Number(process.env.LATENCY_TARGETS ?? 1000);
+const EVENT_BUS = process.env.LATENCY_EVENT_BUS ?? 'never';
 const PROVIDER = 'OpenChoreoEntityProvider';
 /** A mutation this small is an event's (a component and its APIs); a page carries ~100. */
 const EVENT_MUTATION_MAX = 10;
@@ -136,8 +138,12 @@ function startBackend({ port, mockUrl, stateUrl }) {
       // The status route is read without a token (as in the demo; never in a deployment).
       auth: { dangerouslyDisableDefaultAuthPolicy: true },
       database: { client: 'better-sqlite3', connection: ':memory:' },
+      reading: { allow: [{ host: new URL(mockUrl).host }] },
     },
-    events: { http: { topics: ['openchoreo'] } },
+    // The events bus (`auto` by default) forwards every published event to the events
+    // plugin's store for other backend instances, after the local subscribers have it; one
+    // instance here, so off by default (LATENCY_EVENT_BUS=auto measures with it).
+    events: { http: { topics: ['openchoreo'] }, useEventBus: EVENT_BUS },
     openchoreo: {
       baseUrl: mockUrl,
       incremental: {
@@ -270,7 +276,9 @@ async function main() {
   const mock = await startMock(mockBin, {
     ...size,
     ...SHAPE,
-    args: ['--notify-url', `http://127.0.0.1:${port}/api/events/http/openchoreo`],
+    // The custom templates some component types name are served by the stand-in itself
+    // (as in the demo): no network.
+    args: ['--templates', 'local', '--notify-url', `http://127.0.0.1:${port}/api/events/http/openchoreo`],
   });
   const db = await stateDatabase();
   let backend;
@@ -427,6 +435,7 @@ async function main() {
       setup: {
         catalog: 'recording stand-in (bench/lib/recording.mjs): records the time of each applyMutation; no catalog processing',
         events: "Backstage's events plugin HTTP ingress (POST /api/events/http/openchoreo), posted by the stand-in for each /admin edit",
+        eventBus: EVENT_BUS,
         schedule: 'one burst per cycle, cycles back to back (restLength 0, burstInterval 1 s), chunkSize 100',
       },
       edits: edits.length,
@@ -462,7 +471,7 @@ async function main() {
     const table = [
       `Change event latency, ${size.name} installation (${summary.components.toLocaleString('en-US')} components, ` +
         `${(settled.lastCompletedCycle?.entities ?? 0).toLocaleString('en-US')} entities), ` +
-        `${RATE} edits/s for ${SECONDS} s over ${targets.length} components, state in ${db.kind === 'pg' ? 'PostgreSQL' : 'SQLite'}, ` +
+        `${RATE} edits/s for ${SECONDS} s over ${targets.length} components, state in ${db.kind === 'pg' ? 'PostgreSQL' : 'SQLite'}, events bus ${EVENT_BUS}, ` +
         `${machine.nproc} cores (${machine.cpuModel}), load average ${avg(loadDuringStream).toFixed(2)} during the stream`,
       '',
       '| edit → applyMutation (ms) | count | p50 | p90 | p99 | max |',
