@@ -369,7 +369,9 @@ async function main() {
 
     // Settle: every event applied, and the cycle running at the end of the stream complete.
     const endStatus = await backend.status();
-    const runningCycle = endStatus.currentAction === 'bursting' ? endStatus.cycle : (endStatus.lastCompletedCycle?.cycle ?? 0);
+    // The cycle in progress, or (resting) the last one: `cycle` is the current cycle's number.
+    const runningCycle = endStatus.cycle;
+    log(`stream over: cycle ${endStatus.cycle} ${endStatus.currentAction}; events ${JSON.stringify(endStatus.events)}`);
     const settleStart = Date.now();
     let settled;
     for (let quiet = 0; ; ) {
