@@ -494,9 +494,9 @@ async function main() {
     console.log(`\n${table}\n`);
     const dir = join(here, 'results');
     mkdirSync(dir, { recursive: true });
-    const out = join(dir, `events-latency-${size.name}.json`);
+    const out = join(dir, `events-latency-${size.name}-${db.kind}.json`);
     writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(dir, `events-latency-${size.name}.md`), `${table}\n`);
+    writeFileSync(join(dir, `events-latency-${size.name}-${db.kind}.md`), `${table}\n`);
     log(`wrote ${out}`);
     finished = true;
     return result.pass ? 0 : 1;
