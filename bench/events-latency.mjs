@@ -413,6 +413,7 @@ async function main() {
     // Final state: the last hand-over of each edited component carries its last edit.
     const lost = [];
     let staleHandovers = 0;
+    const staleExamples = [];
     for (const [ref, seq] of lastSeq) {
       const list = handovers.get(ref) ?? [];
       const last = list[list.length - 1];
@@ -422,7 +423,13 @@ async function main() {
       for (const [at, s] of list) {
         if (at < streamStart) continue;
         const v = s ?? -1;
-        if (v < high) staleHandovers += 1;
+        if (v < high) {
+          staleHandovers += 1;
+          // The ref's hand-overs since the stream started: [ms after its start, seq, size].
+          if (staleExamples.length < 10) {
+            staleExamples.push({ ref, at: at - streamStart, handovers: list.filter(([t]) => t >= streamStart).map(([t, q, n]) => [Math.round(t - streamStart), q, n]) });
+          }
+        }
         high = Math.max(high, v);
       }
     }
@@ -450,7 +457,9 @@ async function main() {
       neverHandedOver: missing.length,
       lostEdits: lost.length,
       lostExamples: lost.slice(0, 10),
+      // Transient unless the ref is also among the lost: a later hand-over restored it.
       staleHandovers,
+      staleExamples,
       wrongfulRemovals: report.removed,
       // Edits change no refs: the catalog holds what a full cycle over the source yields.
       catalogEntities: report.present,
