@@ -357,6 +357,10 @@ async fn a_flood_beyond_the_queue_makes_the_next_cycle_due_now() {
     assert!(s.refreshes_requested >= 1, "{s:?}");
     let status = engine.status().await.unwrap();
     assert!(status.next_action_at <= before.max(openchoreo_incremental::store::now_ms()), "the next cycle is due now");
+    // The status shows the overflow and the refresh it asked for.
+    let shown = serde_json::to_value(&status).unwrap();
+    assert_eq!(shown["events"]["overflowed"], json!(overflowed), "{shown}");
+    assert!(shown["events"]["refreshesRequested"].as_i64().unwrap() >= 1, "{shown}");
     // Nothing of the catalog was lost to events about components that do not exist.
     assert_eq!(sink.refs(), expected_refs(&h));
     engine.close().await;

@@ -16,6 +16,7 @@ export async function startMock(bin, spec) {
     // Cursors never expire: a capped run is shorter than the default 300 s anyway, and
     // an expired cursor would only measure the restart path.
     '--cursor-ttl-secs', '0',
+    ...(spec.args ?? []),
   ];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve, reject) => {
@@ -47,6 +48,8 @@ export async function startMock(bin, spec) {
     },
     stats: () => admin('/admin/stats'),
     resetStats: () => admin('/admin/stats/reset', { method: 'POST' }),
+    /** Any `/admin` path (JSON in and out). */
+    admin,
     /** user+sys CPU seconds the stand-in has used so far (/proc/<pid>/stat). */
     cpuSeconds() {
       try {
