@@ -22,7 +22,7 @@ async fn a_check_finds_unlisted_refs_marks_them_and_a_later_check_ends_the_heal(
         assert!(owned.len() > 10, "{db}");
 
         // The catalog lists all but three, spelled as it hands them back, plus one ref
-        // the engine does not own.
+        // the engine does not own (yet).
         let missing: BTreeSet<String> = owned.iter().step_by(owned.len() / 3).take(3).cloned().collect();
         let listed: Vec<String> = owned.iter().filter(|r| !missing.contains(*r)).map(|r| r.to_uppercase()).collect();
         let check = engine.begin_consistency_check().unwrap();
@@ -41,9 +41,14 @@ async fn a_check_finds_unlisted_refs_marks_them_and_a_later_check_ends_the_heal(
         let status = engine.status().await.unwrap();
         assert_eq!((status.heal_pending, status.consistency.as_ref()), (3, Some(&report)), "{db}");
 
+        // The listed ref the engine did not own (a hand-over whose commit a kill lost) is
+        // adopted, and the next completed cycle removes it: the source does not have it.
+        assert_eq!(engine.owned_count().await.unwrap() as usize, owned.len() + 1, "{db}: adopted");
         // Cycles do not end a heal (the catalog may not have processed the change yet).
         run_cycle(&engine, &sink).await;
         assert_eq!(engine.status().await.unwrap().heal_pending, 3, "{db}");
+        assert_eq!(engine.owned_count().await.unwrap() as usize, owned.len(), "{db}: swept");
+        assert!(sink.removals.lock().unwrap().contains(&"component:x/not-ours".to_string()), "{db}: removed from the catalog");
 
         // A later check that lists them ends it; one that still misses a ref marks it
         // again, with the new check.
