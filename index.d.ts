@@ -230,7 +230,7 @@ export interface EventsOptions {
   capacity?: number
   /** How long an event waits for others about the same resource (default 100 ms). */
   coalesceWindowMs?: number
-  /** Resources fetched at once (default 4). */
+  /** Resources fetched at once (default 16). */
   workers?: number
 }
 

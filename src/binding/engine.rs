@@ -52,7 +52,7 @@ pub struct EventsOptions {
     pub capacity: Option<f64>,
     /// How long an event waits for others about the same resource (default 100 ms).
     pub coalesce_window_ms: Option<f64>,
-    /// Resources fetched at once (default 4).
+    /// Resources fetched at once (default 16).
     pub workers: Option<f64>,
 }
 
