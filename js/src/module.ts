@@ -67,6 +67,8 @@ async function checkServer(engine: IngestionEngine, baseUrl: string, logger: Log
 /**
  * Incremental ingestion of OpenChoreo resources into the catalog:
  * `backend.add(import('@openchoreo/plugin-catalog-backend-module-openchoreo-incremental'))`.
+ *
+ * @public
  */
 export const catalogModuleOpenChoreoIncremental = createBackendModule({
   pluginId: 'catalog',
