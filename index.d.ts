@@ -380,4 +380,9 @@ export interface TickReport {
   /** When the next action is due (epoch ms). */
   nextActionAt: number
   error: string | null
+  /**
+   * How long each page of the burst took to read from the OpenChoreo API, retries
+   * included (ms), in the order the burst used them.
+   */
+  pageFetchMillis: Array<number>
 }

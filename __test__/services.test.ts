@@ -469,7 +469,7 @@ describe('the annotation table on PostgreSQL and MySQL', () => {
   ];
   for (const { client, connection, required } of servers) {
     it(`creates it twice without error and upserts on ${client}`, async () => {
-      const { applyAnnotationStoreMigrations, DatabaseAnnotationStore, ANNOTATIONS_TABLE } = await import('../js/src');
+      const { applyAnnotationStoreMigrations, DatabaseAnnotationStore, ANNOTATIONS_TABLE } = await import('../js/src/services/annotationStore');
       const db = knexFactory({ client, connection });
       try {
         try {

@@ -10,8 +10,8 @@
 //   BENCH_BUDGET_SECONDS  whole benchmark, builds included (default 840 = 14 min)
 //   OC_BENCH_POSTGRES     PostgreSQL server URL (default postgres://postgres@127.0.0.1:5432;
 //                         falls back to OC_TEST_POSTGRES_URL's server)
-import { execFileSync, fork, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, fork } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { expectedEntities, minRequests, startMock } from './lib/mock.mjs';
 import { growthTable, memorySvg, mib, resultsTable, targetsTable } from './lib/report.mjs';
 import { verifyEquivalence } from './lib/verify.mjs';
+import { ensureBuilt } from '../scripts/ensure-built.mjs';
 
 const START = Date.now();
 const here = dirname(fileURLToPath(import.meta.url));
@@ -74,24 +75,9 @@ const sh = (cmd, args) => {
 // Prerequisites
 // ---------------------------------------------------------------------------------------
 
-function build(what, cmd, args) {
-  log(`${what} is missing: ${cmd} ${args.join(' ')}`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) {
-    console.error(`[bench] '${cmd} ${args.join(' ')}' failed (exit ${r.status})`);
-    process.exit(1);
-  }
-}
-
-if (!existsSync(join(root, 'node_modules', '@backstage', 'plugin-catalog-backend-module-incremental-ingestion'))) {
-  console.error('[bench] node_modules is incomplete: run `npm ci` (or `npm test`) first.');
-  process.exit(1);
-}
-if (!existsSync(join(root, 'openchoreo-incremental.linux-x64-gnu.node')) || !existsSync(join(root, 'index.js'))) {
-  build('the native addon', 'npm', ['run', 'build:addon']);
-}
+// On a fresh clone: npm ci, the addon, the module and the stand-in, as `npm test` does.
+ensureBuilt('bench');
 const mockBin = join(root, 'target', 'release', 'mock-openchoreo');
-if (!existsSync(mockBin)) build('the stand-in', 'cargo', ['build', '--release', '-p', 'mock-openchoreo']);
 
 const pgServer = (() => {
   const raw = process.env.OC_BENCH_POSTGRES ?? process.env.OC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';

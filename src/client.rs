@@ -31,6 +31,8 @@ pub struct Page {
     pub next_cursor: Option<String>,
     /// HTTP requests this page cost, retries included.
     pub requests: u32,
+    /// Milliseconds from the first request to the answer, retries included.
+    pub fetch_millis: f64,
 }
 
 #[derive(Clone)]
@@ -108,8 +110,10 @@ impl Client {
     }
 
     async fn fetch_page(&self, path: &str, cursor: Option<&str>, limit: u32) -> Result<Page> {
+        let started = std::time::Instant::now();
         let (mut page, requests) = self.retrying(path, || self.fetch_once(path, cursor, limit)).await?;
         page.requests = requests;
+        page.fetch_millis = started.elapsed().as_secs_f64() * 1000.0;
         Ok(page)
     }
 
@@ -404,7 +408,7 @@ fn parse_page(shown: &str, body: &[u8]) -> Result<Page> {
             ))
         }
     };
-    Ok(Page { items, next_cursor, requests: 1 })
+    Ok(Page { items, next_cursor, requests: 1, fetch_millis: 0.0 })
 }
 
 fn type_name(v: &Value) -> &'static str {

@@ -46,6 +46,8 @@ pub struct StepResult {
     pub then_fail: Option<Error>,
     /// Whether a page was read (a list restart or a skipped namespace reads none).
     pub fetched: bool,
+    /// How long reading the page took (see `Page::fetch_millis`), when one was read.
+    pub fetch_millis: f64,
 }
 
 /// A page read ahead of its processing (or the failure of reading it).
@@ -258,7 +260,13 @@ impl Walker<'_> {
             ));
         }
 
-        let mut out = StepResult { requests: page.requests, path: path.clone(), fetched: true, ..Default::default() };
+        let mut out = StepResult {
+            requests: page.requests,
+            fetch_millis: page.fetch_millis,
+            path: path.clone(),
+            fetched: true,
+            ..Default::default()
+        };
         let items = page.items;
         let count = match translated {
             Some(t) => {

@@ -35,6 +35,12 @@ async fn a_cycle_yields_exactly_the_expected_entities_with_the_minimum_requests(
         assert_eq!(last.removed, 0);
         assert_eq!(last.requests as u64, minimum);
         assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
+        // One read time per page read (the module's page-latency histogram).
+        for r in &reports {
+            assert_eq!(r.page_fetch_millis.len() as i64, r.pages, "{db}: {r:?}");
+            assert!(r.page_fetch_millis.iter().all(|ms| ms.is_finite() && *ms >= 0.0), "{r:?}");
+        }
+        assert!(reports.iter().any(|r| !r.page_fetch_millis.is_empty()));
         engine.close().await;
     }
 }

@@ -7,10 +7,18 @@ import { catalogModuleOpenChoreoIncremental } from './module';
 import { immediateCatalogServiceFactory } from './services/immediateCatalog';
 import { annotationStoreFactory } from './services/annotationStore';
 
-/** The service factories of this package, replacing the legacy module's. */
+/**
+ * The service factories of this package, replacing the legacy module's.
+ *
+ * @public
+ */
 export const openChoreoIncrementalServiceFactories = [immediateCatalogServiceFactory, annotationStoreFactory];
 
-/** The module and its service factories, as one feature (the package's default export). */
+/**
+ * The module and its service factories, as one feature (the package's default export).
+ *
+ * @public
+ */
 export const openChoreoIncrementalFeatures = createBackendFeatureLoader({
   *loader() {
     yield catalogModuleOpenChoreoIncremental;

@@ -1,4 +1,5 @@
 import { coreServices, createBackendModule, type LoggerService } from '@backstage/backend-plugin-api';
+import { metricsServiceRef } from '@backstage/backend-plugin-api/alpha';
 import * as catalogNode from '@backstage/plugin-catalog-node';
 import { readOpenChoreoIncrementalConfig, toEngineOptions, type OpenChoreoIncrementalOptions } from './config';
 import { redactUrls, resolveStateDatabase } from './database';
@@ -66,6 +67,8 @@ async function checkServer(engine: IngestionEngine, baseUrl: string, logger: Log
 /**
  * Incremental ingestion of OpenChoreo resources into the catalog:
  * `backend.add(import('@openchoreo/plugin-catalog-backend-module-openchoreo-incremental'))`.
+ *
+ * @public
  */
 export const catalogModuleOpenChoreoIncremental = createBackendModule({
   pluginId: 'catalog',
@@ -90,6 +93,8 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
         immediateCatalog: immediateCatalogServiceRef,
         annotationStore: annotationStoreRef,
         events: eventsServiceRef,
+        metrics: metricsServiceRef,
+        auditor: coreServices.auditor,
       },
       async init({
         catalog,
@@ -109,6 +114,8 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
         immediateCatalog,
         annotationStore,
         events,
+        metrics,
+        auditor,
       }) {
         const options = readOpenChoreoIncrementalConfig(config, logger);
         await refuseLegacyModule(instanceMetadata, options.providerName);
@@ -167,7 +174,7 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
           urlReader,
           burstLength: options.burstLength,
           burstInterval: options.burstInterval,
-          metrics: new IngestionMetrics(),
+          metrics: new IngestionMetrics(metrics),
           consistency:
             options.consistencyCheckDelay === undefined
               ? undefined
@@ -201,7 +208,7 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
         const providers = new Map<string, { provider: OpenChoreoIncrementalEntityProvider; options: OpenChoreoIncrementalOptions }>([
           [provider.getProviderName(), { provider, options }],
         ]);
-        httpRouter.use(createRouter({ providers, httpAuth, permissions, logger }));
+        httpRouter.use(createRouter({ providers, httpAuth, permissions, auditor, logger }));
         httpRouter.addAuthPolicy({ path: HEALTH_PATH, allow: 'unauthenticated' });
 
         lifecycle.addShutdownHook(async () => {

@@ -121,8 +121,8 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
       // itself stops at page boundaries.)
       timeout: { seconds: this.taskTimeoutSeconds },
       scope: 'local',
-      fn: async () => {
-        await this.tick();
+      fn: async (signal?: AbortSignal) => {
+        await this.tick(signal);
       },
     });
   }
@@ -130,10 +130,16 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
   /**
    * One scheduler run: a burst when one is due. Failures are logged (the engine backs off
    * by itself) and do not reject.
+   *
+   * `signal` is the scheduler's: it aborts when the task times out or someone cancels it
+   * (`POST /api/catalog/.backstage/scheduler/v1/tasks/:id/cancel`); that cancels the
+   * engine's cycle, as the cancel route does. On shutdown it aborts too, but only after
+   * `close` began (plugins stop before the root's scheduler), which already stops the
+   * burst after its page and keeps the cycle: then it is ignored.
    */
-  async tick(): Promise<TickReport | undefined> {
+  async tick(signal?: AbortSignal): Promise<TickReport | undefined> {
     const connection = this.connection;
-    if (!connection || this.stopping) return undefined;
+    if (!connection || this.stopping || signal?.aborted) return undefined;
     const name = this.getProviderName();
     if (this.adoption && !this.adoption.done) {
       // No burst before the legacy provider's entities are adopted (or adoption gave
@@ -147,15 +153,20 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
     }
     const consistency = this.consistency;
     const heals = consistency ? await consistency.pendingHeals() : new Map<string, number>();
+    const started = performance.now();
     const run = this.engine.tick(async json => {
       const mutation = await completeCustomTemplates(JSON.parse(json), this.urlReader, this.logger);
       consistency?.annotate(mutation, heals);
+      const applying = performance.now();
       await connection.applyMutation(mutation);
+      this.metrics?.recordApply(name, performance.now() - applying);
     });
     this.inFlight = run.catch(() => undefined);
+    const onAbort = () => this.cancelOnAbort(name);
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const report = await run;
-      this.metrics?.recordTick(name, report);
+      this.metrics?.recordTick(name, report, performance.now() - started);
       if (report.action === 'failed') {
         this.logger.warn(`OpenChoreo ingestion burst of ${name} failed: ${report.error ?? 'unknown error'}`, {
           nextActionAt: new Date(report.nextActionAt).toISOString(),
@@ -184,8 +195,18 @@ export class OpenChoreoIncrementalEntityProvider implements EntityProvider {
       }
       return undefined;
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       this.inFlight = undefined;
     }
+  }
+
+  /** The scheduler aborted a running tick (see `tick`). */
+  private cancelOnAbort(name: string): void {
+    if (this.stopping) return;
+    this.logger.warn(`The scheduler aborted the ingestion task of ${name} (timed out or canceled); canceling the cycle`);
+    this.engine.cancel().catch(e => {
+      if (errorCode(e) !== 'CLOSED') this.logger.error(`Canceling the cycle of ${name} failed: ${errorMessage(e)}`, { code: errorCode(e) });
+    });
   }
 
   private async refreshStatusMetrics(): Promise<void> {

@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { HttpAuthService, LoggerService, PermissionsService } from '@backstage/backend-plugin-api';
+import type { AuditorService, HttpAuthService, LoggerService, PermissionsService } from '@backstage/backend-plugin-api';
+import type { JsonObject } from '@backstage/types';
 import { AuthorizeResult, type BasicPermission } from '@backstage/plugin-permission-common';
 import {
   catalogIngestionManagePermission,
@@ -14,8 +15,13 @@ export interface RouterOptions {
   providers: ReadonlyMap<string, { provider: OpenChoreoIncrementalEntityProvider; options: OpenChoreoIncrementalOptions }>;
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
+  /** Records the management routes' writes, with the caller (none when omitted). */
+  auditor?: AuditorService;
   logger: LoggerService;
 }
+
+/** The auditor's event for the writes: one id, the route in `meta.actionType` (as the catalog's `entity-mutate`). */
+export const AUDIT_EVENT_ID = 'incremental-provider-mutate';
 
 /** The path the module opens to unauthenticated callers (`httpRouter.addAuthPolicy`). */
 export const HEALTH_PATH = '/incremental/health';
@@ -62,7 +68,7 @@ const STATUS_BY_CODE: Record<string, number> = {
  * Reads need `catalog.ingestion.read`, writes `catalog.ingestion.manage`.
  */
 export function createRouter(options: RouterOptions): express.Router {
-  const { providers, httpAuth, permissions, logger } = options;
+  const { providers, httpAuth, permissions, auditor, logger } = options;
   const secrets = [...providers.values()]
     .flatMap(p => [p.options.token, p.options.clientCredentials?.clientSecret])
     .filter((t): t is string => !!t);
@@ -94,12 +100,36 @@ export function createRouter(options: RouterOptions): express.Router {
     return entry;
   };
 
-  type Handler = (req: Request, res: Response) => Promise<void>;
+  /** A handler answers the request; a write's handler returns what its audit event adds. */
+  type Handler = (req: Request, res: Response) => Promise<void | JsonObject>;
   const route = (permission: BasicPermission | undefined, handler: Handler) =>
     (req: Request, res: Response, next: NextFunction) => {
       (async () => {
         if (permission) await authorize(req, permission);
         await handler(req, res);
+      })().catch(next);
+    };
+
+  /**
+   * A write: recorded by the auditor from before the permission check (a refused attempt
+   * is recorded too, as failed), with the caller the auditor reads from the request.
+   */
+  const write = (actionType: string, handler: Handler) =>
+    (req: Request, res: Response, next: NextFunction) => {
+      (async () => {
+        const meta = { actionType, provider: req.params.name };
+        const event = await auditor?.createEvent({ eventId: AUDIT_EVENT_ID, severityLevel: 'medium', request: req, meta });
+        try {
+          await authorize(req, catalogIngestionManagePermission);
+          const outcome = await handler(req, res);
+          await event?.success(outcome ? { meta: { ...meta, ...outcome } } : undefined);
+        } catch (e) {
+          // The audit log gets the error as the caller does: scrubbed of secrets.
+          const error = new Error(scrub(errorMessage(e)));
+          error.name = typeof (e as Error)?.name === 'string' ? (e as Error).name : 'Error';
+          await event?.fail({ error });
+          throw e;
+        }
       })().catch(next);
     };
 
@@ -153,7 +183,7 @@ export function createRouter(options: RouterOptions): express.Router {
 
   router.post(
     '/incremental/providers/:name/reset',
-    route(catalogIngestionManagePermission, async (req, res) => {
+    write('reset', async (req, res) => {
       const { provider } = lookup(req);
       await provider.reset();
       logger.info(`OpenChoreo ingestion of ${provider.getProviderName()} was reset`);
@@ -166,13 +196,14 @@ export function createRouter(options: RouterOptions): express.Router {
     const { triggered } = await provider.refresh();
     logger.info(`OpenChoreo ingestion of ${provider.getProviderName()} was triggered`, { triggered });
     res.json({ provider: provider.getProviderName(), action: 'refresh', triggered });
+    return { triggered };
   };
-  router.post('/incremental/providers/:name/refresh', route(catalogIngestionManagePermission, refresh));
-  router.post('/incremental/providers/:name/trigger', route(catalogIngestionManagePermission, refresh));
+  router.post('/incremental/providers/:name/refresh', write('refresh', refresh));
+  router.post('/incremental/providers/:name/trigger', write('trigger', refresh));
 
   router.post(
     '/incremental/providers/:name/cancel',
-    route(catalogIngestionManagePermission, async (req, res) => {
+    write('cancel', async (req, res) => {
       const { provider } = lookup(req);
       await provider.cancel();
       logger.info(`OpenChoreo ingestion of ${provider.getProviderName()} was cancelled`);
@@ -184,7 +215,7 @@ export function createRouter(options: RouterOptions): express.Router {
   // the next cycle at once, which hands the missing entities over again.
   router.post(
     '/incremental/providers/:name/consistency',
-    route(catalogIngestionManagePermission, async (req, res) => {
+    write('consistency-check', async (req, res) => {
       const { provider } = lookup(req);
       if (!provider.consistency) {
         throw new HttpError(409, 'ConflictError', 'the consistency check is disabled (openchoreo.incremental.consistencyCheck)');
@@ -201,6 +232,7 @@ export function createRouter(options: RouterOptions): express.Router {
         triggered,
       });
       res.json({ provider: provider.getProviderName(), report, refreshTriggered: triggered });
+      return { heal, unlisted: report.unlisted, refreshTriggered: triggered };
     }),
   );
 

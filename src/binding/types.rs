@@ -20,12 +20,15 @@ pub struct TickReport {
     /// When the next action is due (epoch ms).
     pub next_action_at: i64,
     pub error: Option<String>,
+    /// How long each page of the burst took to read from the OpenChoreo API, retries
+    /// included (ms), in the order the burst used them.
+    pub page_fetch_millis: Vec<f64>,
 }
 
 impl From<CoreTickReport> for TickReport {
     fn from(r: CoreTickReport) -> Self {
-        let CoreTickReport { action, pages, entities, cycle_completed, removed, next_action_at, error } = r;
-        TickReport { action, pages, entities, cycle_completed, removed, next_action_at, error }
+        let CoreTickReport { action, pages, entities, cycle_completed, removed, next_action_at, error, page_fetch_millis } = r;
+        TickReport { action, pages, entities, cycle_completed, removed, next_action_at, error, page_fetch_millis }
     }
 }
 

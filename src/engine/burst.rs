@@ -468,6 +468,9 @@ impl<'e> Burst<'e> {
                 None => self.open = Some(OpenGroup { commit: step.commit, before, pages: 1 }),
             }
             self.report.pages += step.fetched as i64;
+            if step.fetched {
+                self.report.page_fetch_millis.push(step.fetch_millis);
+            }
             self.report.entities += count;
             if let Some(e) = step.then_fail {
                 return self.commit_then_fail(e).await;

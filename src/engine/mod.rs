@@ -121,6 +121,9 @@ pub struct TickReport {
     pub removed: i64,
     pub next_action_at: i64,
     pub error: Option<String>,
+    /// How long each page of the burst took to read from the API, in milliseconds (the
+    /// module's page-latency histogram).
+    pub page_fetch_millis: Vec<f64>,
 }
 
 pub struct Engine {

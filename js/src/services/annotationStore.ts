@@ -19,7 +19,11 @@ type Knex = Awaited<ReturnType<DatabaseService['getClient']>>;
 export const ANNOTATIONS_TABLE = 'entity_custom_annotations';
 const REF_INDEX = 'idx_entity_custom_annotations_ref';
 
-/** The legacy module's `AnnotationStore` interface, unchanged. */
+/**
+ * The legacy module's `AnnotationStore` interface, unchanged.
+ *
+ * @public
+ */
 export interface AnnotationStore {
   /** The custom annotations of an entity (`component:default/my-component`). */
   getAnnotations(entityRef: string): Promise<Record<string, string>>;
@@ -29,7 +33,11 @@ export interface AnnotationStore {
   deleteAllAnnotations(entityRef: string): Promise<void>;
 }
 
-/** The legacy module's service ref: the same id, so consumers of the legacy ref get ours. */
+/**
+ * The legacy module's service ref: the same id, so consumers of the legacy ref get ours.
+ *
+ * @public
+ */
 export const annotationStoreRef = createServiceRef<AnnotationStore>({
   id: 'openchoreo.annotation-store',
   scope: 'plugin',
@@ -138,7 +146,11 @@ export class SharedAnnotationStore implements AnnotationStore {
   }
 }
 
-/** Provides `openchoreo.annotation-store` (replaces the legacy `annotationStoreFactory`). */
+/**
+ * Provides `openchoreo.annotation-store` (replaces the legacy `annotationStoreFactory`).
+ *
+ * @public
+ */
 export const annotationStoreFactory = createServiceFactory({
   service: annotationStoreRef,
   deps: { registry: openChoreoServicesRegistryRef },

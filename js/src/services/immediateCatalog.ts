@@ -22,7 +22,11 @@ const MANAGED_BY_ORIGIN_LOCATION = 'backstage.io/managed-by-origin-location';
 /** How long a call waits for the catalog to connect the provider after start-up. */
 export const CONNECT_WAIT_MS = 30_000;
 
-/** The legacy module's `ImmediateCatalogService` interface, unchanged. */
+/**
+ * The legacy module's `ImmediateCatalogService` interface, unchanged.
+ *
+ * @public
+ */
 export interface ImmediateCatalogService {
   /** Inserts an entity into the catalog now. */
   insertEntity(entity: Entity): Promise<void>;
@@ -30,7 +34,11 @@ export interface ImmediateCatalogService {
   removeEntity(entityRef: string): Promise<void>;
 }
 
-/** The legacy module's service ref: the same id, so consumers of the legacy ref get ours. */
+/**
+ * The legacy module's service ref: the same id, so consumers of the legacy ref get ours.
+ *
+ * @public
+ */
 export const immediateCatalogServiceRef = createServiceRef<ImmediateCatalogService>({
   id: 'openchoreo.immediate-catalog',
   scope: 'plugin',
@@ -120,7 +128,11 @@ export class ImmediateCatalog implements ImmediateCatalogService {
   }
 }
 
-/** Provides `openchoreo.immediate-catalog` (replaces the legacy `immediateCatalogServiceFactory`). */
+/**
+ * Provides `openchoreo.immediate-catalog` (replaces the legacy `immediateCatalogServiceFactory`).
+ *
+ * @public
+ */
 export const immediateCatalogServiceFactory = createServiceFactory({
   service: immediateCatalogServiceRef,
   deps: { registry: openChoreoServicesRegistryRef, logger: coreServices.logger },
