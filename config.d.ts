@@ -42,6 +42,8 @@ export interface Config {
     events?: {
       /** Apply change events within seconds instead of on the next cycle. Default true. */
       enabled?: boolean;
+      /** Resources the engine fetches at once while applying events (1..64). Default 16. */
+      workers?: number;
     };
     /** Incremental ingestion (this module). */
     incremental?: {

@@ -3,6 +3,7 @@ import { ConfigReader } from '@backstage/config';
 import type { JsonObject } from '@backstage/types';
 import { readOpenChoreoIncrementalConfig, toEngineOptions, DEFAULTS } from '../js/src/config';
 import { resolveStateDatabase, redactUrls } from '../js/src/database';
+import { eventsOptions } from '../js/src/events';
 import { startupFailure } from './support/backend';
 import * as path from 'node:path';
 import * as http from 'node:http';
@@ -165,6 +166,20 @@ describe('readOpenChoreoIncrementalConfig', () => {
     [{ baseUrl: 'http://x', incremental: { leaseTtl: 0 } }, /openchoreo\.incremental\.leaseTtl must be a positive number of seconds, got 0/],
   ])('rejects %j naming the key', (openchoreo, message) => {
     expect(() => read(openchoreo)).toThrow(message);
+  });
+});
+
+describe('eventsOptions', () => {
+  const events = (e: JsonObject) => eventsOptions(new ConfigReader({ openchoreo: { baseUrl: 'http://oc:8080', events: e } }));
+  it('leaves the engine its defaults, passes workers, and is off when disabled', () => {
+    expect(events({})).toEqual({});
+    expect(events({ workers: 32 })).toEqual({ workers: 32 });
+    expect(events({ enabled: false, workers: 32 })).toBeUndefined();
+  });
+  it('names the key of a bad worker count', () => {
+    for (const workers of [0, 2.5, 65]) {
+      expect(() => events({ workers })).toThrow(`Invalid config: openchoreo.events.workers must be an integer from 1 to 64, got ${workers}`);
+    }
   });
 });
 

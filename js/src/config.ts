@@ -62,7 +62,7 @@ export const DEFAULTS = {
   consistencyCheckDelay: 300,
 } as const;
 
-function invalid(key: string, value: unknown, allowed: string): Error {
+export function invalid(key: string, value: unknown, allowed: string): Error {
   return new Error(
     `Invalid config: ${key} must be ${allowed}, got ${JSON.stringify(value)}`,
   );

@@ -1,7 +1,8 @@
 import type { Config } from '@backstage/config';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { EventParams, EventsService } from '@backstage/plugin-events-node';
-import type { IngestionEngine } from './native';
+import { invalid } from './config';
+import type { EventsOptions, IngestionEngine } from './native';
 
 /** The topic the OpenChoreo portal publishes change events on (its HTTP ingress topic). */
 export const OPENCHOREO_TOPIC = 'openchoreo';
@@ -24,6 +25,19 @@ export const OPENCHOREO_TOPICS = [OPENCHOREO_TOPIC, ...OPENCHOREO_EVENT_KINDS.ma
 /** `openchoreo.events.enabled` (default true, as in the legacy module). */
 export function eventsEnabled(config: Config): boolean {
   return config.getOptionalBoolean('openchoreo.events.enabled') ?? true;
+}
+
+/**
+ * How the engine works change events, from `openchoreo.events` (undefined: turned off).
+ * `workers`: resources fetched at once (the engine's default is 16).
+ */
+export function eventsOptions(config: Config): EventsOptions | undefined {
+  if (!eventsEnabled(config)) return undefined;
+  const key = 'openchoreo.events.workers';
+  const workers = config.getOptionalNumber(key);
+  if (workers === undefined) return {};
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw invalid(key, workers, 'an integer from 1 to 64');
+  return { workers };
 }
 
 /**

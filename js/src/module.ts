@@ -21,7 +21,7 @@ import {
 } from './services/annotationStore';
 import { refuseForeignServices, refuseLegacyModule } from './services/legacyConflicts';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
-import { eventsEnabled, subscribeToOpenChoreoEvents } from './events';
+import { eventsEnabled, eventsOptions, subscribeToOpenChoreoEvents } from './events';
 
 // CommonJS interop: take the extension point from the namespace object.
 const { catalogProcessingExtensionPoint, catalogServiceRef } = catalogNode;
@@ -179,7 +179,7 @@ export const catalogModuleOpenChoreoIncremental = createBackendModule({
             options.consistencyCheckDelay === undefined
               ? undefined
               : new CatalogConsistency({ engine, catalog: catalogService, auth, logger, delaySeconds: options.consistencyCheckDelay }),
-          events: eventsEnabled(config) ? {} : undefined,
+          events: eventsOptions(config),
         });
         if (eventsEnabled(config)) {
           await subscribeToOpenChoreoEvents({ events, engine, logger });
