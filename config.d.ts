@@ -92,7 +92,8 @@ export interface Config {
       /** The engine's state database. Default: derived from backend.database. */
       database?: {
         /**
-         * sqlite:///path/to/file.sqlite, sqlite::memory: or postgres://user:password@host:port/db
+         * sqlite:///path/to/file.sqlite, sqlite::memory:, postgres://user:password@host:port/db or
+         * mysql://user:password@host:port/db (MySQL, MariaDB)
          * @visibility secret
          */
         url?: string;

@@ -42,7 +42,7 @@ describe('IngestionEngine (native addon)', () => {
 
   it('never echoes a database password in a config error', async () => {
     const e = await rejection(
-      IngestionEngine.open({ baseUrl: 'http://x', databaseUrl: 'mysql://app:s3cret-pw@db/x' }),
+      IngestionEngine.open({ baseUrl: 'http://x', databaseUrl: 'mssql://app:s3cret-pw@db/x' }),
     );
     expect(e.code).toBe('INVALID_CONFIG');
     expect(e.message).toContain('openchoreo.incremental.database.url');

@@ -5,6 +5,7 @@ import { readOpenChoreoIncrementalConfig, toEngineOptions, DEFAULTS } from '../j
 import { resolveStateDatabase, redactUrls } from '../js/src/database';
 import { eventsOptions } from '../js/src/events';
 import { startupFailure } from './support/backend';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -249,9 +250,70 @@ describe('resolveStateDatabase', () => {
   });
 
   it('refuses an unsupported client naming the keys', async () => {
-    await expect(resolve({ client: 'mysql2', connection: {} })).rejects.toThrow(
-      /backend\.database\.client 'mysql2'.*openchoreo\.incremental\.database\.url/,
+    await expect(resolve({ client: 'oracledb', connection: {} })).rejects.toThrow(
+      /backend\.database\.client 'oracledb'.*openchoreo\.incremental\.database\.url/,
     );
+  });
+
+  it.each(['mysql', 'mysql2'])('%s: the catalog plugin database, as for pg', async client => {
+    const getClient = jest.fn(async () => ({}) as never);
+    const db = await resolveStateDatabaseWith(getClient, {
+      client,
+      connection: { host: 'db.internal', port: 3307, user: 'backstage', password: 'p@ss/word', database: 'ignored' },
+    });
+    expect(getClient).toHaveBeenCalled();
+    expect(db.url).toBe('mysql://backstage:p%40ss%2Fword@db.internal:3307/backstage_plugin_catalog');
+    expect(db.redacted).toBe('mysql://***@db.internal:3307/backstage_plugin_catalog');
+    expect(db.source).toBe(`backend.database (${client}, database backstage_plugin_catalog)`);
+    // A connection string, a prefix, and the catalog's own database.
+    expect((await resolve({ client, connection: 'mysql://u:p@h:3306/main', prefix: 'bs_' })).url).toBe(
+      'mysql://u:p@h:3306/bs_catalog',
+    );
+    expect(
+      (await resolve({ client, connection: 'mysql://u:p@h/main', plugin: { catalog: { connection: { database: 'cat' } } } })).url,
+    ).toBe('mysql://u:p@h/cat');
+  });
+
+  it('mysql2: a per-plugin client and connection override the base ones', async () => {
+    const db = await resolve({
+      client: 'pg',
+      connection: { host: 'pg.internal', user: 'pguser', password: 'pgpw' },
+      plugin: { catalog: { client: 'mysql2', connection: { host: 'my.internal', user: 'cat', password: 'catpw' } } },
+    });
+    expect(db.url).toBe('mysql://cat:catpw@my.internal/backstage_plugin_catalog');
+    expect(db.url).not.toContain('pg');
+  });
+
+  it('mysql2: ssl verifies the server unless rejectUnauthorized is false; ca becomes a CA file', async () => {
+    const verify = await resolve({ client: 'mysql2', connection: { host: 'h', user: 'u', ssl: true } });
+    expect(verify.url).toBe('mysql://u@h/backstage_plugin_catalog?ssl-mode=VERIFY_IDENTITY');
+    const encrypt = await resolve({ client: 'mysql2', connection: { host: 'h', user: 'u', ssl: { rejectUnauthorized: false } } });
+    expect(encrypt.url).toBe('mysql://u@h/backstage_plugin_catalog?ssl-mode=REQUIRED');
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    for (const [client, param, mode] of [['mysql2', 'ssl-ca', 'VERIFY_IDENTITY'], ['pg', 'sslrootcert', 'verify-full']]) {
+      const withCa = await resolve({ client, connection: { host: 'h', user: 'u', ssl: { ca: pem } } });
+      const url = new URL(withCa.url);
+      expect(url.searchParams.get(client === 'pg' ? 'sslmode' : 'ssl-mode')).toBe(mode);
+      const file = url.searchParams.get(param)!;
+      expect(fs.readFileSync(file, 'utf8')).toBe(pem);
+      expect(fs.statSync(file).mode & 0o077).toBe(0);
+    }
+  });
+
+  it.each([
+    [{ client: 'mysql2', connection: { type: 'cloudsql', instance: 'p:r:i' } }, /backend\.database\.connection\.type 'cloudsql'/],
+    [{ client: 'pg', connection: { type: 'azure' } }, /backend\.database\.connection\.type 'azure'/],
+    [
+      { client: 'mysql', connection: { host: 'h' }, plugin: { catalog: { connection: { type: 'rds' } } } },
+      /backend\.database\.plugin\.catalog\.connection\.type 'rds'/,
+    ],
+    [{ client: 'mysql2', pluginDivisionMode: 'schema', connection: { host: 'h' } }, /backend\.database\.pluginDivisionMode 'schema'/],
+    [{ client: 'mysql2', connection: { host: 'h', password: 'pw-123', ssl: 'Amazon RDS' } }, /backend\.database\.connection\.ssl 'Amazon RDS'/],
+  ])('refuses %j naming the key and the alternative', async (database, message) => {
+    const failure = resolve(database as JsonObject);
+    await expect(failure).rejects.toThrow(message);
+    await expect(failure).rejects.toThrow(/set openchoreo\.incremental\.database\.url/);
+    await expect(failure).rejects.not.toThrow(/pw-123/);
   });
 
   it('redacts every URL credential in a text', () => {
@@ -275,7 +337,7 @@ describe('start-up with bad config', () => {
     [{ openchoreo: { baseUrl: 'http://127.0.0.1:9', auth: { clientSecret: 'pw-123' } } }, 'openchoreo.auth.clientId'],
     // Checked by the engine itself (INVALID_CONFIG from open).
     [
-      { openchoreo: { baseUrl: 'http://127.0.0.1:9', incremental: { database: { url: 'mysql://app:pw-123@db/x' } } } },
+      { openchoreo: { baseUrl: 'http://127.0.0.1:9', incremental: { database: { url: 'oracle://app:pw-123@db/x' } } } },
       'openchoreo.incremental.database.url',
     ],
   ])('%j fails naming %s', async (config, key) => {

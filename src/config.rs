@@ -217,11 +217,12 @@ impl EngineConfig {
             }
         }
         let db = self.database_url.trim();
-        if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+        let accepted = ["sqlite:", "postgres://", "postgresql://", "mysql://", "mariadb://"];
+        if !accepted.iter().any(|scheme| db.starts_with(scheme)) {
             // Never echo it: a key/value connection string carries its password in the clear.
             let scheme = db.split_once(':').map(|(s, _)| s).filter(|s| s.chars().all(|c| c.is_ascii_alphanumeric()));
             return Err(Error::config(format!(
-                "openchoreo.incremental.database.url must be a sqlite: or postgres:// URL, got {}",
+                "openchoreo.incremental.database.url must be a sqlite:, postgres:// or mysql:// URL, got {}",
                 scheme.map_or("something that is not a URL".to_string(), |s| format!("a '{s}:' URL"))
             )));
         }

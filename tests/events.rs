@@ -373,7 +373,7 @@ async fn two_replicas_receiving_the_same_events_agree() {
             let path = std::env::temp_dir().join(format!("{}.db", unique_provider("ev-replicas")));
             format!("sqlite://{}", path.display())
         } else {
-            db
+            db.url.clone()
         };
         let mock = start_mock(InstallationSpec::small()).await;
         let h = mock.handle();

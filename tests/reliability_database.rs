@@ -1,11 +1,12 @@
-//! Scenario "database trouble": the state database (PostgreSQL) goes away under the
-//! engine — its connections are terminated mid-transaction, or the network to it is cut
-//! — and the engine must back off or fail the tick without panicking, resume from its
-//! last committed page, lose nothing, and not wedge the burst lease.
+//! Scenario "database trouble": the state database (PostgreSQL, MySQL/MariaDB) goes away
+//! under the engine — its connections are terminated mid-transaction, or the network to
+//! it is cut — and the engine must back off or fail the tick without panicking, resume
+//! from its last committed page, lose nothing, and not wedge the burst lease.
 //!
-//! Each test runs in a database of its own (`CREATE DATABASE oc_reliability_...`), and
-//! only terminates connections tagged with its own `application_name`. Without a
-//! PostgreSQL server they are skipped with a message (CI=true fails instead).
+//! Each test runs in a database of its own (`CREATE DATABASE oc_reliability_...`,
+//! `oc_t_...`), and only terminates the engine's connections: on PostgreSQL those tagged
+//! with its own `application_name`, on MySQL the other sessions on its own database.
+//! Without a server they are skipped with a message (CI=true fails instead).
 
 mod common;
 
@@ -14,14 +15,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::db::{postgres_available, unique_provider};
+use common::db::{mysql_available, postgres_available, unique_provider};
 use common::faultnet::TcpProxy;
 use common::harness::*;
 use common::pgtemp::{server_addr, via, with_param, TempDatabase};
 use mock_openchoreo::Kind;
 use openchoreo_incremental::engine::{Engine, Mutation, Sink, MAX_UNCOMMITTED_PAGES};
 use openchoreo_incremental::ErrorCode;
-use sqlx::{Connection, Row};
+use sqlx::{AnyConnection, Connection, Row};
 
 /// A catalog that holds one chosen mutation (1-based) until released, so the test can
 /// break the database while that page is between the catalog and its commit.
@@ -87,25 +88,107 @@ fn installation() -> InstallationSpec {
     }
 }
 
-/// Backends of this test's engine (tagged by `application_name`).
-async fn engine_backends(admin: &mut sqlx::PgConnection, app: &str) -> Vec<(i32, Option<String>)> {
-    sqlx::query("SELECT pid, wait_event_type FROM pg_stat_activity WHERE application_name = $1")
-        .bind(app)
-        .fetch_all(&mut *admin)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect()
+/// The engine's sessions on the test database's server, seen and killed through a
+/// connection of the test's own: on PostgreSQL the backends tagged with the engine's
+/// `application_name`, on MySQL every session on the test's database but the test's.
+struct Sessions {
+    admin: AnyConnection,
+    mysql: bool,
+    /// PostgreSQL: the engine's application_name; MySQL: the database's name.
+    tag: String,
+    /// MySQL: the test's own sessions (the admin's, a locker's).
+    ours: Vec<i64>,
 }
 
-async fn terminate_engine_backends(admin: &mut sqlx::PgConnection, app: &str) -> i64 {
-    sqlx::query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1")
-        .bind(app)
-        .fetch_one(&mut *admin)
-        .await
-        .unwrap()
-        .get(0)
+impl Sessions {
+    /// For `db`; returns the URL the engine must use (tagged on PostgreSQL).
+    async fn open(db: &TempDatabase, label: &str) -> (Sessions, String) {
+        sqlx::any::install_default_drivers();
+        let mysql = db.url.starts_with("mysql");
+        let mut admin = AnyConnection::connect(&db.url).await.unwrap();
+        let (tag, engine_url) = if mysql {
+            (db.name.clone(), db.url.clone())
+        } else {
+            let app = format!("ocrel_{label}_{}", std::process::id());
+            (app.clone(), with_param(&db.url, "application_name", &app))
+        };
+        let mut ours = Vec::new();
+        if mysql {
+            ours.push(connection_id(&mut admin).await);
+        }
+        (Sessions { admin, mysql, tag, ours }, engine_url)
+    }
+
+    /// A connection of the test's own to the database (not one of the engine's).
+    async fn connect(&mut self, url: &str) -> AnyConnection {
+        let mut c = AnyConnection::connect(url).await.unwrap();
+        if self.mysql {
+            self.ours.push(connection_id(&mut c).await);
+        }
+        c
+    }
+
+    /// The `n`th bind parameter of a statement of the test's.
+    fn p(&self, n: usize) -> String {
+        if self.mysql { "?".into() } else { format!("${n}") }
+    }
+
+    /// The engine's sessions: (id, whether it waits on a row lock; on MySQL: whether it
+    /// is a page commit's fenced update, still running: the lease heartbeat's renewal
+    /// waits on the same lock, and killing it fails no burst).
+    async fn engine(&mut self) -> Vec<(i64, bool)> {
+        self.try_engine().await.unwrap()
+    }
+
+    async fn try_engine(&mut self) -> Result<Vec<(i64, bool)>, sqlx::Error> {
+        let sql = if self.mysql {
+            format!(
+                "SELECT CAST(ID AS SIGNED), CAST(COALESCE(STATE = 'Updating' AND INFO LIKE 'UPDATE oc_ingest_providers SET cycle%', 0) AS SIGNED) \
+                 FROM information_schema.PROCESSLIST WHERE DB = ? AND ID NOT IN ({})",
+                self.ours.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(",")
+            )
+        } else {
+            "SELECT pid::int8, CASE WHEN wait_event_type = 'Lock' THEN 1 ELSE 0 END::int8 FROM pg_stat_activity WHERE application_name = $1"
+                .to_string()
+        };
+        Ok(sqlx::query(&sql)
+            .bind(&self.tag)
+            .fetch_all(&mut self.admin)
+            .await?
+            .iter()
+            .map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1) == 1))
+            .collect())
+    }
+
+    /// Kills one session; whether it was there.
+    async fn kill(&mut self, id: i64) -> bool {
+        if self.mysql {
+            sqlx::query(&format!("KILL {id}")).execute(&mut self.admin).await.is_ok()
+        } else {
+            sqlx::query("SELECT pg_terminate_backend($1::int)").bind(id).fetch_one(&mut self.admin).await.unwrap().get(0)
+        }
+    }
+
+    /// Kills every session of the engine; how many. `Err`: the test's own connection
+    /// is gone (its database is being dropped).
+    async fn kill_all(&mut self) -> Result<usize, sqlx::Error> {
+        if !self.mysql {
+            let row = sqlx::query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1")
+                .bind(&self.tag)
+                .fetch_one(&mut self.admin)
+                .await?;
+            return Ok(row.get::<i64, _>(0) as usize);
+        }
+        let mut killed = 0;
+        for (id, _) in self.try_engine().await? {
+            killed += self.kill(id).await as usize;
+        }
+        Ok(killed)
+    }
+}
+
+async fn connection_id(c: &mut AnyConnection) -> i64 {
+    sqlx::query("SELECT CAST(CONNECTION_ID() AS SIGNED)").fetch_one(c).await.unwrap().get(0)
 }
 
 /// Refs added more than once, sorted.
@@ -139,12 +222,24 @@ async fn a_connection_terminated_mid_commit_backs_off_repeats_the_page_and_loses
     if !postgres_available().await {
         return;
     }
-    let db = TempDatabase::create("terminate").await;
-    let app = format!("ocrel_term_{}", std::process::id());
+    terminated_mid_commit(TempDatabase::create("terminate").await).await;
+}
+
+/// The same on MySQL: the engine's session is `KILL`ed while it waits on the row lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mysql_connection_killed_mid_commit_backs_off_repeats_the_page_and_loses_nothing() {
+    if !mysql_available().await {
+        return;
+    }
+    terminated_mid_commit(TempDatabase::create_mysql("terminate").await).await;
+}
+
+async fn terminated_mid_commit(db: TempDatabase) {
+    let (mut sessions, engine_url) = Sessions::open(&db, "term").await;
     let mock = start_mock(installation()).await;
     let h = mock.handle();
     let provider = unique_provider("db-terminate");
-    let mut cfg = config(&mock.url(), &with_param(&db.url, "application_name", &app), &provider);
+    let mut cfg = config(&mock.url(), &engine_url, &provider);
     cfg.backoff = vec![Duration::from_millis(400)];
     let engine = Arc::new(Engine::open(cfg).await.unwrap());
     let catalog = Arc::new(CatalogSink::default());
@@ -155,7 +250,6 @@ async fn a_connection_terminated_mid_commit_backs_off_repeats_the_page_and_loses
     assert_eq!(catalog.refs(), expected_refs(&h));
     catalog.added_counts.lock().unwrap().clear();
 
-    let mut admin = db.connect().await;
     for (round, hold_at) in [(1, 4usize), (2, 9)] {
         // Page `hold_at` of cycle 2 is a components page (with APIs) or a later one.
         let gate = Arc::new(GateSink::new(catalog.clone(), 0));
@@ -165,9 +259,10 @@ async fn a_connection_terminated_mid_commit_backs_off_repeats_the_page_and_loses
         tokio::time::timeout(Duration::from_secs(30), gate.entered.notified()).await.expect("the held page arrives");
 
         // Lock the provider row, let the engine try to commit, and kill it while it waits.
-        let mut locker = db.connect().await;
+        let mut locker = sessions.connect(&db.url).await;
+        let lock = format!("SELECT name FROM oc_ingest_providers WHERE name = {} FOR UPDATE", sessions.p(1));
         let mut tx = locker.begin().await.unwrap();
-        sqlx::query("SELECT name FROM oc_ingest_providers WHERE name = $1 FOR UPDATE")
+        sqlx::query(&lock)
             .bind(&provider)
             .fetch_one(&mut *tx)
             .await
@@ -175,18 +270,16 @@ async fn a_connection_terminated_mid_commit_backs_off_repeats_the_page_and_loses
         gate.release.notify_one();
         let t0 = Instant::now();
         let waiting = loop {
-            let backends = engine_backends(&mut admin, &app).await;
-            if let Some((pid, _)) = backends.iter().find(|(_, wait)| wait.as_deref() == Some("Lock")) {
-                break *pid;
+            let backends = sessions.engine().await;
+            if let Some((id, _)) = backends.iter().find(|(_, waiting)| *waiting) {
+                break *id;
             }
             assert!(t0.elapsed() < Duration::from_secs(20), "the engine never waited on the row lock: {backends:?}");
             tokio::time::sleep(Duration::from_millis(10)).await;
         };
         // Only the connection inside the transaction: its other (idle) connections stay,
         // so recording the failure can succeed and the status can show it.
-        let killed: bool =
-            sqlx::query("SELECT pg_terminate_backend($1)").bind(waiting).fetch_one(&mut admin).await.unwrap().get(0);
-        assert!(killed);
+        assert!(sessions.kill(waiting).await);
         tx.rollback().await.unwrap();
 
         let report = burst.await.unwrap().expect("the tick reports the failure instead of erroring");
@@ -223,7 +316,7 @@ async fn a_connection_terminated_mid_commit_backs_off_repeats_the_page_and_loses
     }
 
     // Connections terminated while idle cost nothing: the pool reconnects.
-    assert!(terminate_engine_backends(&mut admin, &app).await >= 1);
+    assert!(sessions.kill_all().await.unwrap() >= 1);
     tokio::time::sleep(Duration::from_millis(200)).await; // the backends are gone, not just signalled
     engine.refresh().await.unwrap();
     let r = engine.tick(catalog.as_ref()).await.unwrap();
@@ -241,7 +334,18 @@ async fn an_unreachable_database_fails_ticks_cleanly_and_the_lease_recovers() {
     if !postgres_available().await {
         return;
     }
-    let db = TempDatabase::create("proxy").await;
+    unreachable_database(TempDatabase::create("proxy").await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_mysql_database_fails_ticks_cleanly_and_the_lease_recovers() {
+    if !mysql_available().await {
+        return;
+    }
+    unreachable_database(TempDatabase::create_mysql("proxy").await).await;
+}
+
+async fn unreachable_database(db: TempDatabase) {
     let proxy = TcpProxy::start(server_addr(&db.url)).await;
     let mock = start_mock(installation()).await;
     let h = mock.handle();
@@ -343,12 +447,23 @@ async fn a_storm_of_terminated_connections_loses_nothing() {
     if !postgres_available().await {
         return;
     }
-    let db = TempDatabase::create("storm").await;
-    let app = format!("ocrel_storm_{}", std::process::id());
+    storm(TempDatabase::create("storm").await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storm_of_killed_mysql_connections_loses_nothing() {
+    if !mysql_available().await {
+        return;
+    }
+    storm(TempDatabase::create_mysql("storm").await).await;
+}
+
+async fn storm(db: TempDatabase) {
+    let (sessions, engine_url) = Sessions::open(&db, "storm").await;
     let mock = start_mock(installation()).await;
     let h = mock.handle();
     let provider = unique_provider("db-storm");
-    let mut cfg = config(&mock.url(), &with_param(&db.url, "application_name", &app), &provider);
+    let mut cfg = config(&mock.url(), &engine_url, &provider);
     cfg.burst_length = Duration::from_millis(50);
     let engine = Engine::open(cfg).await.unwrap();
     let catalog = CatalogSink::default();
@@ -357,23 +472,16 @@ async fn a_storm_of_terminated_connections_loses_nothing() {
     let killed = Arc::new(AtomicUsize::new(0));
     let failing_streak = Arc::new(AtomicUsize::new(0));
     let storm = {
-        let (stop, killed, app, url) = (stop.clone(), killed.clone(), app.clone(), db.url.clone());
+        let (stop, killed, mut sessions) = (stop.clone(), killed.clone(), sessions);
         let failing_streak = failing_streak.clone();
         tokio::spawn(async move {
-            let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
             let mut n = 0u64;
             while !stop.load(Ordering::SeqCst) {
                 n += 1;
-                let Ok(row) = sqlx::query(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
-                )
-                .bind(&app)
-                .fetch_one(&mut admin)
-                .await
-                else {
+                let Ok(n_killed) = sessions.kill_all().await else {
                     break; // the test is over (its database is being dropped)
                 };
-                killed.fetch_add(row.get::<i64, _>(0) as usize, Ordering::SeqCst);
+                killed.fetch_add(n_killed, Ordering::SeqCst);
                 // Irregular gaps so the kills land at many different statements.
                 let widen = (failing_streak.load(Ordering::SeqCst) as u64 * 2).min(500);
                 tokio::time::sleep(Duration::from_millis(3 + (n * 7) % 23 + widen)).await;

@@ -1,7 +1,7 @@
 //! Scenario "process killed mid-burst": the `oc-ingest` runner (the engine in a process
 //! of its own, with a catalog that is an fsynced journal of mutations) is SIGKILLed in
-//! the middle of bursts, at different points, and restarted on the same SQLite state
-//! file. Replaying the journal must give exactly the source, and each kill may repeat
+//! the middle of bursts, at different points, and restarted on the same state database
+//! (a SQLite file; a MariaDB/MySQL database of the test's own). Replaying the journal must give exactly the source, and each kill may repeat
 //! only the last pages before it (at most `MAX_UNCOMMITTED_PAGES`): those in the catalog
 //! but not yet committed, or, when the kill took along the namespace's staged workloads
 //! held in memory, that namespace's components pages so far (5 here).
@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use common::db::unique_provider;
+use common::db::{mysql_available, unique_provider};
+use common::pgtemp::TempDatabase;
 use common::harness::*;
 use mock_openchoreo::Kind;
 use openchoreo_incremental::engine::{Engine, MAX_UNCOMMITTED_PAGES};
@@ -212,6 +213,26 @@ fn check_cycle(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_killed_mid_burst_loses_nothing_and_repeats_only_uncommitted_pages() {
+    let dir = std::env::temp_dir().join(unique_provider("oc-kill"));
+    std::fs::create_dir_all(&dir).unwrap();
+    killed_mid_burst(&dir, format!("sqlite://{}", dir.join("state.sqlite").display())).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_killed_mid_burst_on_mysql_loses_nothing_and_repeats_only_uncommitted_pages() {
+    if !mysql_available().await {
+        return;
+    }
+    let db = TempDatabase::create_mysql("kill").await;
+    let dir = std::env::temp_dir().join(unique_provider("oc-kill-mysql"));
+    std::fs::create_dir_all(&dir).unwrap();
+    killed_mid_burst(&dir, db.url.clone()).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs the scenario with its journal and log in `dir`, its state in `database`.
+async fn killed_mid_burst(dir: &Path, database: String) {
     let mock = start_mock(InstallationSpec {
         namespaces: 3,
         projects_per_namespace: 3,
@@ -220,11 +241,9 @@ async fn a_process_killed_mid_burst_loses_nothing_and_repeats_only_uncommitted_p
     })
     .await;
     let h = mock.handle();
-    let dir = std::env::temp_dir().join(unique_provider("oc-kill"));
-    std::fs::create_dir_all(&dir).unwrap();
     let runner = Runner {
         mock_url: mock.url(),
-        database: format!("sqlite://{}", dir.join("state.sqlite").display()),
+        database,
         journal: dir.join("journal.ndjson"),
         log: dir.join("runner.log"),
         provider: "killed".into(),
@@ -268,7 +287,8 @@ async fn a_process_killed_mid_burst_loses_nothing_and_repeats_only_uncommitted_p
     let repeated1 = check_cycle("cycle 1", &lines[..c1], &restarts1, &cycle1_expected, &BTreeSet::new());
     let repeated2 = check_cycle("cycle 2", &lines[c1..], &restarts2, &cycle2_expected, &deleted);
     eprintln!(
-        "kill: {} journal lines; cycle 1 killed at {restarts1:?} ({repeated1} page(s) repeated), cycle 2 at {restarts2:?} ({repeated2} repeated)",
+        "kill ({}): {} journal lines; cycle 1 killed at {restarts1:?} ({repeated1} page(s) repeated), cycle 2 at {restarts2:?} ({repeated2} repeated)",
+        runner.database.split(':').next().unwrap_or(""),
         lines.len()
     );
     // The replayed catalog is the source, exactly.
@@ -282,5 +302,4 @@ async fn a_process_killed_mid_burst_loses_nothing_and_repeats_only_uncommitted_p
     assert_eq!(status.last_completed_cycle.as_ref().unwrap().cycle, 2);
     assert_eq!(status.owned_entities as usize, cycle2_expected.len());
     engine.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }

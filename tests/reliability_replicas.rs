@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::db::{postgres_available, unique_provider};
+use common::db::{mysql_available, postgres_available, unique_provider};
 use common::harness::*;
 use common::pgtemp::TempDatabase;
 use mock_openchoreo::Kind;
@@ -182,6 +182,15 @@ async fn two_replicas_on_postgres_never_overlap_and_complete_each_cycle_once() {
         return;
     }
     let db = TempDatabase::create("replicas").await;
+    two_replicas(&db.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_mysql_never_overlap_and_complete_each_cycle_once() {
+    if !mysql_available().await {
+        return;
+    }
+    let db = TempDatabase::create_mysql("replicas").await;
     two_replicas(&db.url).await;
 }
 

@@ -1,10 +1,11 @@
-//! The state store on SQLite and PostgreSQL: migrations, the burst lease, page commits.
+//! The state store on SQLite, PostgreSQL and MySQL (MariaDB): migrations, the burst
+//! lease, page commits.
 
 mod common;
 
 use std::time::Duration;
 
-use common::db::{database_urls, postgres_available, unique_provider};
+use common::db::{database_urls, postgres_available, unique_provider, TestDatabase};
 use common::pgtemp::TempDatabase;
 use openchoreo_incremental::store::{PageCommit, ProviderRow, StagedWorkload, Store};
 use openchoreo_incremental::translate::{ApiTemplate, WorkloadFacts};
@@ -28,8 +29,8 @@ async fn migrations_are_idempotent_and_concurrent_opens_are_safe() {
     b.unwrap();
 }
 
-/// The versions of `migrations/NNNN_*.sql`, in order: every one is applied (or, when
-/// PostgreSQL-only, recorded) on both backends.
+/// The versions of `migrations/NNNN_*.sql`, in order: every one is applied (or, where it
+/// does not apply, recorded) on every backend.
 fn migration_files() -> Vec<i64> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
     let mut versions: Vec<i64> = std::fs::read_dir(dir)
@@ -40,20 +41,24 @@ fn migration_files() -> Vec<i64> {
     versions
 }
 
-/// PostgreSQL's key columns compare byte by byte (migration 3), whatever the database's
-/// collation; SQLite records the migration without running it.
+/// Key columns compare byte by byte: PostgreSQL's by migration 3, whatever the
+/// database's collation; MySQL's are utf8mb4_bin (code point order, UTF-8's byte order,
+/// case-sensitive); SQLite compares bytes anyway and records migration 3 without running it.
 #[tokio::test]
-async fn key_columns_compare_bytes_on_postgres() {
+async fn key_columns_compare_bytes() {
     let dir = std::env::temp_dir().join(unique_provider("collation"));
     std::fs::create_dir_all(&dir).unwrap();
     let sqlite = format!("sqlite://{}?mode=rwc", dir.join("state.sqlite").display());
-    let urls = database_urls().await.into_iter().map(|url| if url.starts_with("sqlite") { sqlite.clone() } else { url });
+    let urls = database_urls()
+        .await
+        .into_iter()
+        .map(|url| if url.starts_with("sqlite") { TestDatabase::shared(sqlite.clone()) } else { url });
     for url in urls {
         Store::open(&url).await.unwrap();
         sqlx::any::install_default_drivers();
         let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
         let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM oc_ingest_migrations ORDER BY version").fetch_all(&pool).await.unwrap();
-        if url.starts_with("sqlite") {
+        if !url.starts_with("postgres") {
             assert_eq!(versions, migration_files(), "{url}");
         } else {
             // The shared test database may also hold versions of other branches' runs.
@@ -71,6 +76,28 @@ async fn key_columns_compare_bytes_on_postgres() {
                 .unwrap();
                 assert_eq!(collation.as_deref(), Some("C"), "{table}.{column}");
             }
+        }
+        if url.starts_with("mysql") {
+            for (table, column) in [("oc_ingest_entities", "entity_ref"), ("oc_ingest_stage_workloads", "wkey"), ("oc_ingest_stage_projects", "project")] {
+                let collation: Option<String> = sqlx::query_scalar(
+                    "SELECT collation_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?",
+                )
+                .bind(table)
+                .bind(column)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+                assert_eq!(collation.as_deref(), Some("utf8mb4_bin"), "{table}.{column}");
+            }
+            // Case and trailing bytes tell refs apart, and ranges follow byte order.
+            let store = Store::open(&url).await.unwrap();
+            let name = unique_provider("bytes");
+            store.load_provider(&name).await.unwrap();
+            let refs: Vec<String> = ["component:ns/a", "component:ns/A", "component:ns/é", "component:ns/z"].map(String::from).into();
+            assert_eq!(store.adopt_refs(&name, &refs).await.unwrap(), 4, "{url}");
+            assert_eq!(store.adopt_refs(&name, &refs[..1]).await.unwrap(), 0, "{url}: owned already");
+            let range = store.owned_range(&name, "component:ns/", "component:ns0").await.unwrap();
+            assert_eq!(range, ["component:ns/A", "component:ns/a", "component:ns/z", "component:ns/é"], "{url}");
         }
     }
 }
@@ -280,23 +307,27 @@ async fn staged_rows_are_held_in_memory_only_while_they_match_the_walk() {
     let dir = std::env::temp_dir().join(unique_provider("cache"));
     std::fs::create_dir_all(&dir).unwrap();
     let sqlite = format!("sqlite://{}?mode=rwc", dir.join("state.sqlite").display());
-    let urls = database_urls().await.into_iter().map(|url| if url.starts_with("sqlite") { sqlite.clone() } else { url });
+    let urls = database_urls()
+        .await
+        .into_iter()
+        .map(|url| if url.starts_with("sqlite") { TestDatabase::shared(sqlite.clone()) } else { url });
     for url in urls {
         let (a, name, mut row) = in_first_cycle(&url, "cache").await;
         let b = Store::open(&url).await.unwrap();
         let raw = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+        let p1 = if url.starts_with("postgres") { "$1" } else { "?" };
         let clear = || {
             let (raw, name) = (&raw, &name);
             async move {
                 for table in ["oc_ingest_stage_workloads", "oc_ingest_stage_projects"] {
-                    sqlx::query(&format!("DELETE FROM {table} WHERE provider = $1")).bind(name).execute(raw).await.unwrap();
+                    sqlx::query(&format!("DELETE FROM {table} WHERE provider = {p1}")).bind(name).execute(raw).await.unwrap();
                 }
             }
         };
         let in_table = || {
             let (raw, name) = (&raw, &name);
             async move {
-                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oc_ingest_stage_workloads WHERE provider = $1")
+                let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM oc_ingest_stage_workloads WHERE provider = {p1}"))
                     .bind(name)
                     .fetch_one(raw)
                     .await
@@ -420,11 +451,13 @@ async fn staged_rows_are_held_in_memory_only_while_they_match_the_walk() {
 
 #[tokio::test]
 async fn errors_never_show_database_passwords() {
-    let err = match Store::open("postgres://app:hunter2@127.0.0.1:1/nope").await {
-        Err(e) => e,
-        Ok(_) => panic!("port 1 has no PostgreSQL"),
-    };
-    let text = err.to_string();
-    assert!(!text.contains("hunter2"), "{text}");
-    assert_eq!(err.code.as_str(), "DATABASE");
+    for url in ["postgres://app:hunter2@127.0.0.1:1/nope", "mysql://app:hunter2@127.0.0.1:1/nope", "mariadb://app:hunter2@127.0.0.1:1/nope"] {
+        let err = match Store::open(url).await {
+            Err(e) => e,
+            Ok(_) => panic!("port 1 has no database server"),
+        };
+        let text = err.to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert_eq!(err.code.as_str(), "DATABASE");
+    }
 }

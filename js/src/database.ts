@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Config } from '@backstage/config';
 import type { DatabaseService } from '@backstage/backend-plugin-api';
@@ -47,13 +50,83 @@ function sqliteUrl(file: string): string {
   return `sqlite://${path.resolve(file)}`;
 }
 
-function pgUrl(db: Config, client: string, baseClient: string): { url: string; source: string } {
+/**
+ * How the state database follows a `backend.database.client` that names a database
+ * server: the URL scheme sqlx takes, and how Backstage's `ssl` settings read there.
+ * A table, so each client differs from the others only by data.
+ */
+interface ServerClient {
+  /** Shown in the start-up log line. */
+  label: string;
+  scheme: 'postgres' | 'mysql';
+  /** Whether `pluginDivisionMode: schema` exists for it (Backstage: PostgreSQL only). */
+  schemas: boolean;
+  /** The query parameters for TLS: verifying the server, or encrypting only. */
+  ssl: { param: string; verify: string; encrypt: string; ca: string };
+}
+
+const POSTGRES: ServerClient = {
+  label: 'pg',
+  scheme: 'postgres',
+  schemas: true,
+  ssl: { param: 'sslmode', verify: 'verify-full', encrypt: 'require', ca: 'sslrootcert' },
+};
+const MYSQL: ServerClient = {
+  label: 'mysql',
+  scheme: 'mysql',
+  schemas: false,
+  ssl: { param: 'ssl-mode', verify: 'VERIFY_IDENTITY', encrypt: 'REQUIRED', ca: 'ssl-ca' },
+};
+
+/** Backstage's database clients that name a server (knex's client names). */
+export const SERVER_CLIENTS: Record<string, ServerClient> = {
+  pg: POSTGRES,
+  mysql: { ...MYSQL, label: 'mysql' },
+  mysql2: { ...MYSQL, label: 'mysql2' },
+};
+
+const EXPLICIT_URL_KEY = 'openchoreo.incremental.database.url';
+
+/** An error naming the key that cannot be honoured and what to set instead. */
+function cannotHonour(key: string, what: string): Error {
+  return new Error(
+    `Invalid config: ${key} ${what} cannot be honoured by the OpenChoreo ingestion state (the engine connects on ` +
+      `its own, without Backstage's database driver); set ${EXPLICIT_URL_KEY} to the state database's URL instead`,
+  );
+}
+
+/**
+ * A CA certificate given inline (Backstage's `ssl.ca` is the PEM text) as a file: sqlx
+ * reads the CA from a file. One file per certificate, named by its hash, readable by
+ * this user only.
+ */
+function caFile(pem: string): string {
+  const name = `openchoreo-incremental-ca-${createHash('sha256').update(pem).digest('hex').slice(0, 16)}.pem`;
+  const file = path.join(os.tmpdir(), name);
+  fs.writeFileSync(file, pem, { mode: 0o600 });
+  return file;
+}
+
+function serverUrl(db: Config, client: string, baseClient: string, spec: ServerClient): { url: string; source: string } {
   const mode = db.getOptionalString('pluginDivisionMode') ?? 'database';
   const prefix = db.getOptionalString('prefix') || 'backstage_plugin_';
   const schemaPrefix = db.getOptionalString('schemaPrefix') || '';
+  if (mode === 'schema' && !spec.schemas) {
+    throw cannotHonour('backend.database.pluginDivisionMode', `'schema' with client '${client}'`);
+  }
 
   const baseRaw = client === baseClient ? normalize(db.getOptional('connection'), false) : {};
   const pluginRaw = normalize(db.getOptional(`plugin.${PLUGIN_ID}.connection`), false);
+  for (const [key, c] of [
+    ['backend.database.connection', baseRaw],
+    [`backend.database.plugin.${PLUGIN_ID}.connection`, pluginRaw],
+  ] as const) {
+    // Connectors of Backstage's own (Cloud SQL, Azure, RDS IAM tokens) exist only
+    // inside its driver.
+    if (typeof c.type === 'string' && c.type !== 'default') {
+      throw cannotHonour(`${key}.type`, `'${c.type}'`);
+    }
+  }
   const fromString = (c: Connection): Connection => {
     if (typeof c.connectionString !== 'string') return c;
     const u = new URL(c.connectionString);
@@ -64,7 +137,7 @@ function pgUrl(db: Config, client: string, baseClient: string): { url: string; s
       password: u.password ? decodeURIComponent(u.password) : undefined,
       database: u.pathname.length > 1 ? decodeURIComponent(u.pathname.slice(1)) : undefined,
     };
-    const sslmode = u.searchParams.get('sslmode');
+    const sslmode = u.searchParams.get(spec.ssl.param) ?? u.searchParams.get('sslmode');
     if (sslmode) parsed.sslmode = sslmode;
     const { connectionString: _ignored, ...rest } = c;
     return { ...stripUndefined(parsed), ...rest };
@@ -88,19 +161,27 @@ function pgUrl(db: Config, client: string, baseClient: string): { url: string; s
 
   const params = new URLSearchParams();
   if (typeof c.sslmode === 'string') {
-    params.set('sslmode', c.sslmode);
+    params.set(spec.ssl.param, c.sslmode);
   } else if (c.ssl) {
-    const ssl = c.ssl as Record<string, unknown> | boolean;
-    params.set('sslmode', typeof ssl === 'object' && ssl.rejectUnauthorized === false ? 'require' : 'verify-full');
+    if (typeof c.ssl !== 'object' && c.ssl !== true) {
+      // mysql2's named profiles ('Amazon RDS') bundle certificates of its own.
+      throw cannotHonour('backend.database.connection.ssl', `'${String(c.ssl)}'`);
+    }
+    const ssl = c.ssl as Record<string, unknown> | true;
+    const verify = !(typeof ssl === 'object' && ssl.rejectUnauthorized === false);
+    params.set(spec.ssl.param, verify ? spec.ssl.verify : spec.ssl.encrypt);
+    if (typeof ssl === 'object' && typeof ssl.ca === 'string' && verify) {
+      params.set(spec.ssl.ca, caFile(ssl.ca));
+    }
   }
-  let source = `backend.database (pg, ${mode === 'schema' ? `schema ${schemaPrefix}${PLUGIN_ID}` : `database ${database}`})`;
+  let source = `backend.database (${spec.label}, ${mode === 'schema' ? `schema ${schemaPrefix}${PLUGIN_ID}` : `database ${database}`})`;
   if (mode === 'schema') {
     params.set(`options[search_path]`, `${schemaPrefix}${PLUGIN_ID}`);
   }
   const query = params.toString() ? `?${params.toString()}` : '';
   if (!database) source += ', database from the connection user';
   return {
-    url: `postgres://${auth}${hostPart}${port}/${database ? encodeURIComponent(database) : ''}${query}`,
+    url: `${spec.scheme}://${auth}${hostPart}${port}/${database ? encodeURIComponent(database) : ''}${query}`,
     source,
   };
 }
@@ -113,10 +194,14 @@ function stripUndefined(c: Connection): Connection {
  * The engine's state database, derived from `backend.database` (so it lives where the
  * catalog's own data lives) unless `openchoreo.incremental.database.url` is set:
  *
- * - `pg`: the catalog plugin's database (`<prefix>catalog`, `backstage_plugin_catalog` by
- *   default, or `backend.database.plugin.catalog.connection.database`); with
+ * - `pg`, `mysql`, `mysql2` ({@link SERVER_CLIENTS}): the catalog plugin's database
+ *   (`<prefix>catalog`, `backstage_plugin_catalog` by default, or
+ *   `backend.database.plugin.catalog.connection.database`); on PostgreSQL with
  *   `pluginDivisionMode: schema`, the configured database and the `catalog` schema.
- *   `database.getClient()` runs first so that Backstage has created it.
+ *   `database.getClient()` runs first so that Backstage has created it. `ssl` becomes
+ *   the driver's TLS mode (verifying unless `rejectUnauthorized: false`) and `ca` its CA
+ *   file; what only Backstage's driver can do (`connection.type` connectors, mysql2's
+ *   named `ssl` profiles, MySQL schemas) is refused with an error naming the key.
  * - `better-sqlite3` / `sqlite3`: `:memory:` -> `sqlite::memory:`; a file or directory -> a
  *   SEPARATE file `openchoreo-incremental.sqlite` next to the catalog's, never the file
  *   Backstage's own driver has open.
@@ -137,9 +222,10 @@ export async function resolveStateDatabase(
   const baseClient = db.getString('client');
   const client = db.getOptionalString(`plugin.${PLUGIN_ID}.client`) ?? baseClient;
 
-  if (client === 'pg') {
+  const server = SERVER_CLIENTS[client];
+  if (server) {
     await database.getClient();
-    const { url, source } = pgUrl(db, client, baseClient);
+    const { url, source } = serverUrl(db, client, baseClient, server);
     return { url, redacted: redactUrls(url), source };
   }
 
@@ -157,6 +243,6 @@ export async function resolveStateDatabase(
 
   throw new Error(
     `Invalid config: backend.database.client '${client}' is not supported for the OpenChoreo ingestion state; ` +
-      `set openchoreo.incremental.database.url to a postgres:// or sqlite: URL`,
+      `set ${EXPLICIT_URL_KEY} to a postgres://, mysql:// or sqlite: URL`,
   );
 }

@@ -167,7 +167,7 @@ impl Engine {
         tracing::info!(
             provider = %config.provider_name,
             api = %client.api_root(),
-            database = if store.is_postgres() { "postgres" } else { "sqlite" },
+            database = store.dialect().name(),
             lease_holder = %lease_owner,
             lease_ttl_secs = config.lease_ttl.as_secs_f64(),
             "OpenChoreo ingestion engine opened"

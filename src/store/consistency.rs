@@ -1,7 +1,7 @@
 //! The consistency check's marks on owned refs (see `engine::consistency`): which refs
 //! the catalog's filtered listing returned, and which wait to be handed over again.
 
-use super::{from_json, json, param, params, Error, Result, Row, Store};
+use super::{from_json, json, text, Error, Result, Row, Store};
 use crate::engine::status::ConsistencyReport;
 
 /// Refs per statement (one bind parameter each).
@@ -14,20 +14,16 @@ impl Store {
     pub async fn mark_listed(&self, provider: &str, check: i64, refs: &[String]) -> Result<u64> {
         let mut owned = 0;
         for chunk in refs.chunks(CHUNK) {
-            let pg = self.postgres;
+            let d = self.dialect;
             let sql = format!(
-                "UPDATE oc_ingest_entities SET listed_check = CASE WHEN listed_check < {c} THEN {c} ELSE listed_check END \
-                 WHERE provider = {p} AND entity_ref IN ({refs})",
-                c = param(pg, 1),
-                p = param(pg, 2),
-                refs = params(pg, 3, chunk.len()).join(","),
+                "UPDATE oc_ingest_entities SET listed_check = CASE WHEN listed_check < {} THEN {} ELSE listed_check END \
+                 WHERE provider = {} AND entity_ref IN ({})",
+                d.param(1),
+                d.param(2),
+                d.param(3),
+                d.params(4, chunk.len()).join(","),
             );
-            // SQLite binds `?` in order of appearance: the check twice.
-            let mut q = sqlx::query(&sql).bind(check);
-            if !pg {
-                q = q.bind(check);
-            }
-            q = q.bind(provider);
+            let mut q = sqlx::query(&sql).bind(check).bind(check).bind(provider);
             for r in chunk {
                 q = q.bind(r.as_str());
             }
@@ -42,7 +38,7 @@ impl Store {
     /// `sample` of them.
     pub async fn unlisted(&self, provider: &str, check: i64, settled_cycle: i64, sample: i64) -> Result<(i64, Vec<String>)> {
         const WHERE: &str = "WHERE provider = $1 AND listed_check < $2 AND first_seen_cycle <= $3";
-        let count: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM oc_ingest_entities {WHERE}"))
+        let count: i64 = sqlx::query(&self.sql(&format!("SELECT COUNT(*) FROM oc_ingest_entities {WHERE}")))
             .bind(provider)
             .bind(check)
             .bind(settled_cycle)
@@ -50,7 +46,7 @@ impl Store {
             .await
             .map_err(|e| Error::db("counting the refs the catalog does not list", e))?
             .get(0);
-        let refs = sqlx::query(&format!("SELECT entity_ref FROM oc_ingest_entities {WHERE} ORDER BY entity_ref LIMIT $4"))
+        let refs = sqlx::query(&self.sql(&format!("SELECT entity_ref FROM oc_ingest_entities {WHERE} ORDER BY entity_ref LIMIT $4")))
             .bind(provider)
             .bind(check)
             .bind(settled_cycle)
@@ -66,10 +62,11 @@ impl Store {
 
     /// Asks for every ref `unlisted` counts to be handed over again; returns how many.
     pub async fn mark_heal(&self, provider: &str, check: i64, settled_cycle: i64) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE oc_ingest_entities SET heal = $2 \
-             WHERE provider = $1 AND listed_check < $2 AND first_seen_cycle <= $3",
-        )
+        let done = sqlx::query(&self.sql(
+            "UPDATE oc_ingest_entities SET heal = $1 \
+             WHERE provider = $2 AND listed_check < $3 AND first_seen_cycle <= $4",
+        ))
+        .bind(check)
         .bind(provider)
         .bind(check)
         .bind(settled_cycle)
@@ -81,9 +78,9 @@ impl Store {
 
     /// Refs waiting to be handed over again, with the check that asked (at most `limit`).
     pub async fn heal_refs(&self, provider: &str, limit: i64) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(&self.sql(
             "SELECT entity_ref, heal FROM oc_ingest_entities WHERE provider = $1 AND heal <> 0 ORDER BY entity_ref LIMIT $2",
-        )
+        ))
         .bind(provider)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -100,7 +97,7 @@ impl Store {
     /// Ends the heal of refs check `check` saw listed again: from the next handover
     /// they go without the annotation (a change the catalog processes as usual).
     pub async fn clear_listed_heals(&self, provider: &str, check: i64) -> Result<u64> {
-        let done = sqlx::query("UPDATE oc_ingest_entities SET heal = 0 WHERE provider = $1 AND heal <> 0 AND listed_check >= $2")
+        let done = sqlx::query(&self.sql("UPDATE oc_ingest_entities SET heal = 0 WHERE provider = $1 AND heal <> 0 AND listed_check >= $2"))
             .bind(provider)
             .bind(check)
             .execute(&self.pool)
@@ -113,7 +110,7 @@ impl Store {
 impl Store {
     /// Keeps a check's report for the status.
     pub async fn save_consistency(&self, provider: &str, report: &ConsistencyReport) -> Result<()> {
-        sqlx::query("UPDATE oc_ingest_providers SET consistency = $1 WHERE name = $2")
+        sqlx::query(&self.sql("UPDATE oc_ingest_providers SET consistency = $1 WHERE name = $2"))
             .bind(json(report))
             .bind(provider)
             .execute(&self.pool)
@@ -124,11 +121,11 @@ impl Store {
 
     /// The last check's report, if any.
     pub async fn load_consistency(&self, provider: &str) -> Result<Option<ConsistencyReport>> {
-        let row = sqlx::query("SELECT consistency FROM oc_ingest_providers WHERE name = $1")
+        let row = sqlx::query(&self.sql("SELECT consistency FROM oc_ingest_providers WHERE name = $1"))
             .bind(provider)
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| Error::db("reading the consistency report", e))?;
-        Ok(from_json(row.and_then(|r| r.get::<Option<String>, _>(0))))
+        Ok(from_json(row.and_then(|r| text(&r, 0))))
     }
 }

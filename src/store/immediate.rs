@@ -5,7 +5,7 @@
 
 use sqlx::Row;
 
-use super::Store;
+use super::{Store, ENTITY_COLUMNS, ENTITY_CONFLICT};
 use crate::error::{Error, Result};
 
 impl Store {
@@ -18,25 +18,27 @@ impl Store {
     pub async fn own_immediate(&self, provider: &str, entity_ref: &str) -> Result<bool> {
         let refs = serde_json::to_string(&[entity_ref]).expect("a string array serializes");
         let mut tx = self.begin().await?;
-        let owned = sqlx::query(
-            "INSERT INTO oc_ingest_entities (provider, entity_ref, first_seen_cycle) \
-             SELECT name, $2, cycle FROM oc_ingest_providers WHERE name = $1 ON CONFLICT DO NOTHING",
-        )
-        .bind(provider)
+        let own = self.dialect.insert(
+            ENTITY_COLUMNS,
+            &self.sql("SELECT name, $1, cycle FROM oc_ingest_providers WHERE name = $2"),
+            &ENTITY_CONFLICT,
+        );
+        let owned = sqlx::query(&own)
         .bind(entity_ref)
+        .bind(provider)
         .execute(&mut *tx)
         .await
         .map_err(|e| Error::db("owning an inserted entity ref", e))?;
-        sqlx::query(
+        sqlx::query(&self.sql(
             "INSERT INTO oc_ingest_seen_pages (provider, cycle, refs) \
-             SELECT name, cycle, $2 FROM oc_ingest_providers WHERE name = $1",
-        )
-        .bind(provider)
+             SELECT name, cycle, $1 FROM oc_ingest_providers WHERE name = $2",
+        ))
         .bind(refs)
+        .bind(provider)
         .execute(&mut *tx)
         .await
         .map_err(|e| Error::db("recording an inserted entity ref as seen", e))?;
-        sqlx::query("DELETE FROM oc_ingest_stale WHERE provider = $1 AND entity_ref = $2")
+        sqlx::query(&self.sql("DELETE FROM oc_ingest_stale WHERE provider = $1 AND entity_ref = $2"))
             .bind(provider)
             .bind(entity_ref)
             .execute(&mut *tx)
@@ -50,7 +52,7 @@ impl Store {
     /// Returns whether it was owned.
     pub async fn forget_immediate(&self, provider: &str, entity_ref: &str) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let owned: i64 = sqlx::query("SELECT COUNT(*) FROM oc_ingest_entities WHERE provider = $1 AND entity_ref = $2")
+        let owned: i64 = sqlx::query(&self.sql("SELECT COUNT(*) FROM oc_ingest_entities WHERE provider = $1 AND entity_ref = $2"))
             .bind(provider)
             .bind(entity_ref)
             .fetch_one(&mut *tx)
@@ -58,7 +60,7 @@ impl Store {
             .map_err(|e| Error::db("reading a removed entity ref", e))?
             .get(0);
         for table in ["oc_ingest_entities", "oc_ingest_stale"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE provider = $1 AND entity_ref = $2"))
+            sqlx::query(&self.sql(&format!("DELETE FROM {table} WHERE provider = $1 AND entity_ref = $2")))
                 .bind(provider)
                 .bind(entity_ref)
                 .execute(&mut *tx)

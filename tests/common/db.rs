@@ -1,4 +1,7 @@
-//! State databases for tests: SQLite always; PostgreSQL when reachable (required in CI).
+//! State databases for tests: SQLite always; PostgreSQL and MySQL (MariaDB) when
+//! reachable (required in CI).
+
+use super::pgtemp::{server_addr, TempDatabase};
 
 /// `OC_TEST_POSTGRES_URL`, default: the machine's local server, database `test`.
 pub fn postgres_url() -> String {
@@ -22,13 +25,73 @@ pub async fn postgres_available() -> bool {
     ok
 }
 
-/// The database URLs a backend-agnostic test runs against.
-pub async fn database_urls() -> Vec<String> {
-    let mut urls = vec!["sqlite::memory:".to_string()];
-    if postgres_available().await {
-        urls.push(postgres_url());
+/// `OC_TEST_MYSQL_URL`, default: the machine's local MariaDB, database `test` (the tests
+/// create databases of their own next to it).
+pub fn mysql_url() -> String {
+    std::env::var("OC_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_string())
+}
+
+/// Whether MySQL answers; in CI (`CI=true`) an unreachable server fails the test instead
+/// of skipping it.
+pub async fn mysql_available() -> bool {
+    let url = mysql_url();
+    let addr = server_addr(&url);
+    let ok = tokio::time::timeout(std::time::Duration::from_secs(3), tokio::net::TcpStream::connect(addr))
+        .await
+        .map(|r| r.is_ok())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but MySQL is not reachable at {addr} (OC_TEST_MYSQL_URL)");
+        }
+        eprintln!("SKIPPED: MySQL not reachable at {addr} (set OC_TEST_MYSQL_URL); running without it");
     }
-    urls
+    ok
+}
+
+/// A state database a backend-agnostic test runs against: its URL, and on MySQL the
+/// database of the test's own, dropped with it.
+pub struct TestDatabase {
+    pub url: String,
+    _own: Option<TempDatabase>,
+}
+
+impl std::ops::Deref for TestDatabase {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.url
+    }
+}
+
+impl std::fmt::Display for TestDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+impl TestDatabase {
+    pub fn shared(url: String) -> TestDatabase {
+        TestDatabase { url, _own: None }
+    }
+
+    /// A MySQL database of its own.
+    pub async fn mysql(tag: &str) -> TestDatabase {
+        let db = TempDatabase::create_mysql(tag).await;
+        TestDatabase { url: db.url.clone(), _own: Some(db) }
+    }
+}
+
+/// The databases a backend-agnostic test runs against: SQLite in memory, the shared
+/// PostgreSQL database, and a MySQL database of the test's own.
+pub async fn database_urls() -> Vec<TestDatabase> {
+    let mut dbs = vec![TestDatabase::shared("sqlite::memory:".to_string())];
+    if postgres_available().await {
+        dbs.push(TestDatabase::shared(postgres_url()));
+    }
+    if mysql_available().await {
+        dbs.push(TestDatabase::mysql("t").await);
+    }
+    dbs
 }
 
 /// A provider name no other test (or earlier run) uses, so tests can share a database.
