@@ -5,6 +5,7 @@
 import request from 'supertest';
 import scaffolderEntityModel from '@backstage/plugin-catalog-backend-module-scaffolder-entity-model';
 import { MockOpenChoreo, type ApiItem } from './support/mock';
+import platformKinds from './support/platform-kinds.json';
 import {
   catalogEntities,
   entityRef,
@@ -22,29 +23,9 @@ const CLUSTER = 'openchoreo-cluster';
 /**
  * The Backstage kind each platform list becomes, and the name prefix of the scaffolder
  * Template a type list also makes (the legacy module's mapping, legacy-provider.md 0.3).
+ * Data shared with the real-app end-to-end check (scripts/e2e/expected.mjs).
  */
-const PLATFORM: Record<string, { kind: string; template?: string }> = {
-  environments: { kind: 'Environment' },
-  observabilityalertsnotificationchannels: { kind: 'ObservabilityAlertsNotificationChannel' },
-  dataplanes: { kind: 'Dataplane' },
-  workflowplanes: { kind: 'WorkflowPlane' },
-  observabilityplanes: { kind: 'ObservabilityPlane' },
-  deploymentpipelines: { kind: 'DeploymentPipeline' },
-  componenttypes: { kind: 'ComponentType', template: 'template-' },
-  traits: { kind: 'TraitType' },
-  resourcetypes: { kind: 'ResourceType', template: 'template-resource-' },
-  projecttypes: { kind: 'ProjectType', template: 'template-project-' },
-  resources: { kind: 'Resource' },
-  workflows: { kind: 'Workflow' },
-  clustercomponenttypes: { kind: 'ClusterComponentType', template: 'template-' },
-  clusterresourcetypes: { kind: 'ClusterResourceType', template: 'template-resource-' },
-  clusterprojecttypes: { kind: 'ClusterProjectType', template: 'template-project-' },
-  clustertraits: { kind: 'ClusterTraitType' },
-  clusterworkflows: { kind: 'ClusterWorkflow' },
-  clusterdataplanes: { kind: 'ClusterDataplane' },
-  clusterobservabilityplanes: { kind: 'ClusterObservabilityPlane' },
-  clusterworkflowplanes: { kind: 'ClusterWorkflowPlane' },
-};
+const PLATFORM: Record<string, { kind: string; template?: string }> = platformKinds;
 /** Lists that make no entity of their own (workloads become their component's APIs). */
 const BASIC = new Set(['projects', 'components', 'workloads']);
 
