@@ -10,7 +10,8 @@
 // The project's own native npm modules (NATIVE_MODULES) are built for Node 20 in
 // node_modules; for another major the same versions are installed into
 // target/node/<major>/native/ and jest maps them there (OC_NATIVE_MODULES,
-// `name=path,...`, read by jest.config.js), so node_modules stays as it is for Node 20.
+// `name=path,...`, read by jest.config.js; plain node through scripts/native-overlay.mjs),
+// so node_modules stays as it is for Node 20.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,6 +104,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.error(`[with-node] Node ${version}: ${cmd} ${args.join(' ')}`);
   const started = Date.now();
   const env = { ...nodeEnv(major), OC_NATIVE_MODULES: nativeModules(major) };
+  // Plain `node` (the demo's backend) resolves them through a module hook.
+  env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --import ${join(root, 'scripts', 'native-overlay.mjs')}`.trim();
   const child = spawn(cmd, args, { cwd: process.cwd(), stdio: 'inherit', env });
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => {
