@@ -205,7 +205,13 @@ async function main() {
     run('tar', ['xzf', join(work, filename), '-C', work], { cwd: work, timeout: MINUTE });
     writeFileSync(join(toolsBin, 'yarn'), `#!/bin/sh\nexec node ${JSON.stringify(join(work, 'package', 'bin', 'yarn.js'))} "$@"\n`);
     chmodSync(join(toolsBin, 'yarn'), 0o755);
-    env = { ...nodeEnv(NODE_MAJOR), PATH: `${node.bin}:${toolsBin}:${process.env.PATH}`, CI: 'true' };
+    // The app's yarn.lock is created here (create-app's seed comes from GitHub, which
+    // is unreachable): let yarn write it even on CI, where it defaults to --immutable.
+    env = {
+      ...nodeEnv(NODE_MAJOR),
+      PATH: `${node.bin}:${toolsBin}:${process.env.PATH}`,
+      YARN_ENABLE_IMMUTABLE_INSTALLS: 'false',
+    };
     log(`Node ${node.version}, yarn bootstrap ${version}`);
   });
 

@@ -80,7 +80,7 @@ export function nativeModules(major) {
       cwd: dir,
       env: nodeEnv(major),
       stdio: 'inherit',
-      timeout: 600_000,
+      timeout: 30 * 60_000, // compiling SQLite takes minutes on a busy 2-core machine
     });
     if (r.status !== 0) throw new Error(`npm install ${wanted.join(' ')} for Node ${major} failed (${r.status ?? r.signal})`);
     writeFileSync(marker, wanted.join('\n'));
