@@ -51,7 +51,9 @@ const LIMITS = {
 
 const id = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const work = mkdtempSync(join(tmpdir(), 'oc-e2e-app-'));
-const app = join(work, 'app');
+/** For working on this script only: E2E_APP=<an app kept by E2E_KEEP=1> skips creating and installing it. */
+const reuse = process.env.E2E_APP;
+const app = reuse ?? join(work, 'app');
 const dbPrefix = `oc_e2e_${id}_`;
 const token = randomBytes(24).toString('hex');
 const logDir = join(root, 'target', 'e2e-app');
@@ -215,26 +217,27 @@ async function main() {
     log(`Node ${node.version}, yarn bootstrap ${version}`);
   });
 
-  await step(`create the app (npx ${CREATE_APP})`, () => {
+  if (!reuse) await step(`create the app (npx ${CREATE_APP})`, () => {
     // The app name comes from BACKSTAGE_APP_NAME (create-app's non-interactive input). It
     // cannot fetch its yarn.lock seed from GitHub here: it warns and goes on.
     env.BACKSTAGE_APP_NAME = 'oc-e2e-app';
     run('npx', ['-y', CREATE_APP, '--path', app, '--skip-install'], { cwd: work, timeout: LIMITS.createApp });
   });
 
-  await step('yarn install (the whole app)', () => run('yarn', ['install'], { timeout: LIMITS.install }));
+  if (!reuse) await step('yarn install (the whole app)', () => run('yarn', ['install'], { timeout: LIMITS.install }));
 
   await step('install this package into packages/backend', () => {
     run('yarn', ['workspace', 'backend', 'add', `${PKG.name}@file:${tarball}`], { timeout: LIMITS.add });
     const index = join(app, 'packages', 'backend', 'src', 'index.ts');
     const src = readFileSync(index, 'utf8');
     const anchor = "backend.add(import('@backstage/plugin-catalog-backend'));";
+    const line = `backend.add(import('${PKG.name}'));`;
     if (!src.includes(anchor)) fail(`packages/backend/src/index.ts has no '${anchor}' line to add ours after`);
-    writeFileSync(index, src.replace(anchor, `${anchor}\nbackend.add(import('${PKG.name}'));`));
+    if (!src.includes(line)) writeFileSync(index, src.replace(anchor, `${anchor}\n${line}`));
   });
 
   const versions = await step('one copy of each Backstage core package (yarn why)', () =>
-    coreVersions(CORE_PACKAGES, pkg => capture('yarn', ['why', pkg, '--json'])),
+    coreVersions(CORE_PACKAGES, pkg => capture('yarn', ['why', pkg, '--json'], { timeout: 3 * MINUTE })),
   );
 
   const standIn = await step('start the OpenChoreo stand-in', async () => {
