@@ -38,6 +38,15 @@ const CORE_PACKAGES = [
     '@backstage/plugin-catalog-backend',
   ]),
 ].sort();
+/**
+ * Template lines taken out of packages/backend/src/index.ts. create-app cannot fetch its
+ * yarn.lock seed here (GitHub is unreachable), so yarn resolves each caret range anew:
+ * on 2026-12-03 that gave backend-defaults 0.18.0 next to a plugin-signals-backend whose
+ * start-up calls httpRouter.addWebSocketHandler, which 0.18 lacks, and Backstage then
+ * fails the whole start-up (the catalog never processes). Signals have nothing to do
+ * with this module.
+ */
+const TEMPLATE_LINES_DROPPED = ["backend.add(import('@backstage/plugin-signals-backend'));"];
 const MINUTE = 60_000;
 const LIMITS = {
   total: Number(process.env.E2E_TIMEOUT_MIN ?? 50) * MINUTE,
@@ -61,6 +70,8 @@ const timings = [];
 const children = [];
 let phase = 'start';
 let failed = false;
+/** A line of the backend's log that says its start-up failed (Backstage keeps serving some routes). */
+let startupFailure;
 
 const log = msg => console.log(`[e2e:app] ${msg}`);
 const secs = ms => `${(ms / 1000).toFixed(1)} s`;
@@ -163,6 +174,7 @@ async function waitFor(what, timeoutMs, probe, intervalMs = 1000) {
     } catch (e) {
       last = e;
     }
+    if (startupFailure) fail(`the backend's start-up failed: ${startupFailure}`);
     for (const { name, child } of children) {
       if (child.exitCode !== null || child.signalCode !== null) fail(`${name} exited while waiting for ${what}`);
     }
@@ -229,11 +241,12 @@ async function main() {
   await step('install this package into packages/backend', () => {
     run('yarn', ['workspace', 'backend', 'add', `${PKG.name}@file:${tarball}`], { timeout: LIMITS.add });
     const index = join(app, 'packages', 'backend', 'src', 'index.ts');
-    const src = readFileSync(index, 'utf8');
+    let src = readFileSync(index, 'utf8');
+    for (const drop of TEMPLATE_LINES_DROPPED) src = src.replace(`${drop}\n`, '');
     const anchor = "backend.add(import('@backstage/plugin-catalog-backend'));";
     const line = `backend.add(import('${PKG.name}'));`;
     if (!src.includes(anchor)) fail(`packages/backend/src/index.ts has no '${anchor}' line to add ours after`);
-    if (!src.includes(line)) writeFileSync(index, src.replace(anchor, `${anchor}\n${line}`));
+    writeFileSync(index, src.includes(line) ? src : src.replace(anchor, `${anchor}\n${line}`));
   });
 
   const versions = await step('one copy of each Backstage core package (yarn why)', () =>
@@ -294,7 +307,15 @@ async function main() {
       'the backend',
       'yarn',
       ['workspace', 'backend', 'start', '--config', join(app, 'app-config.yaml'), '--config', join(app, 'app-config.e2e.yaml')],
-      { cwd: app, logFile: backendLog },
+      {
+        cwd: app,
+        logFile: backendLog,
+        onLine: text => {
+          // eslint-disable-next-line no-control-regex
+          const m = text.replace(/\x1b\[[0-9;]*m/g, '').match(/Backend startup failed[^\n]*(\n[^\n]*)?/);
+          if (m) startupFailure ??= m[0].trim();
+        },
+      },
     );
     await waitFor('the backend answering /api/catalog/incremental/health', LIMITS.backendUp, async () => {
       const r = await http('GET', `${backendUrl}/api/catalog/incremental/health`);
