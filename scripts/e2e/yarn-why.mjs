@@ -11,9 +11,10 @@ export function parseWhy(pkg, stdout) {
     for (const [key, child] of Object.entries(children ?? {})) {
       const locator = child?.locator ?? key;
       if (!locator.startsWith(`${pkg}@`)) continue;
-      // `@scope/name@npm:1.2.3`, or a patched / virtual locator holding `npm%3A1.2.3`.
-      const version = /@npm:([^\s#:]+)/.exec(locator)?.[1] ?? /npm%3A([^\s#&:]+)/.exec(locator)?.[1] ?? locator.slice(pkg.length + 1);
-      (out[version] ??= []).push(value.replace(/@(workspace|npm|virtual):.*$/, ''));
+      // `@scope/name@npm:1.2.3`, `@scope/name@virtual:<hash>#npm:1.2.3` (peer-dependent
+      // instances of one version), or a patched locator holding `npm%3A1.2.3`.
+      const version = /[@#]npm:([^\s#:]+)/.exec(locator)?.[1] ?? /npm%3A([^\s#&:]+)/.exec(locator)?.[1] ?? locator.slice(pkg.length + 1);
+      (out[version] ??= []).push(value.replace(/@(workspace|npm|virtual|file|patch):.*$/, ''));
     }
   }
   for (const v of Object.keys(out)) out[v] = [...new Set(out[v])].sort();
