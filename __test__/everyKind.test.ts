@@ -23,7 +23,7 @@ const CLUSTER = 'openchoreo-cluster';
 /**
  * The Backstage kind each platform list becomes, and the name prefix of the scaffolder
  * Template a type list also makes (the legacy module's mapping, legacy-provider.md 0.3);
- * shared with the benchmark.
+ * shared with the benchmark and the real-app end-to-end check (scripts/e2e/expected.mjs).
  */
 const PLATFORM: Record<string, { kind: string; template?: string }> = Object.fromEntries(
   platformKinds.lists.map(({ plural, kind, template }) => [plural, { kind, template }]),
