@@ -13,38 +13,16 @@
 //                                                       hand-overs of the watched refs)
 //   <- {type: 'stop'}    -> exits once the backend has stopped
 import backendDefaults from '@backstage/backend-defaults';
-import backendPluginApi from '@backstage/backend-plugin-api';
-import catalogNode from '@backstage/plugin-catalog-node';
 import catalogTestUtils from '@backstage/plugin-catalog-node/testUtils';
+import { fakeCatalogPlugin } from './lib/fake-catalog.mjs';
 import { RecordingConnection } from './lib/recording.mjs';
 
 const { createBackend } = backendDefaults;
-const { createBackendPlugin } = backendPluginApi;
-const { catalogProcessingExtensionPoint } = catalogNode;
 const { catalogServiceMock } = catalogTestUtils;
 
 const connection = new RecordingConnection();
 
-const recordingCatalog = createBackendPlugin({
-  pluginId: 'catalog',
-  register(env) {
-    const providers = [];
-    env.registerExtensionPoint(catalogProcessingExtensionPoint, {
-      addProcessor() {},
-      addEntityProvider(...list) {
-        providers.push(...list.flat());
-      },
-      addPlaceholderResolver() {},
-      setOnProcessingErrorHandler() {},
-    });
-    env.registerInit({
-      deps: {},
-      async init() {
-        for (const provider of providers) await provider.connect(connection);
-      },
-    });
-  },
-});
+const recordingCatalog = fakeCatalogPlugin(connection);
 
 const send = msg => new Promise(resolve => process.send(msg, () => resolve()));
 

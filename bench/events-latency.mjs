@@ -25,7 +25,7 @@
 //   LATENCY_EVENT_BUS  events.useEventBus of the backend (default never; auto, always)
 //   OC_BENCH_POSTGRES  PostgreSQL server URL (default postgres://postgres@127.0.0.1:5432)
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -33,6 +33,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from '../scripts/ensure-built.mjs';
 import { startMock } from './lib/mock.mjs';
+import { machineInfo } from './lib/machine.mjs';
 import { nowMs } from './lib/recording.mjs';
 
 const START = Date.now();
@@ -257,19 +258,7 @@ async function chooseTargets(mock, n) {
 }
 
 async function main() {
-  const machine = {
-    date: new Date().toISOString(),
-    nproc: os.availableParallelism?.() ?? os.cpus().length,
-    cpuModel: (() => {
-      try {
-        return readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1];
-      } catch {
-        return os.cpus()[0]?.model;
-      }
-    })(),
-    node: process.version,
-    loadAvgAtStart: os.loadavg(),
-  };
+  const machine = machineInfo();
   log(`${machine.cpuModel}, ${machine.nproc} cores, load ${machine.loadAvgAtStart.map(l => l.toFixed(2)).join(' ')}`);
 
   const port = await freePort();

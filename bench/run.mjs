@@ -11,7 +11,7 @@
 //   OC_BENCH_POSTGRES     PostgreSQL server URL (default postgres://postgres@127.0.0.1:5432;
 //                         falls back to OC_TEST_POSTGRES_URL's server)
 import { execFileSync, fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { expectedEntities, minRequests, startMock } from './lib/mock.mjs';
 import { growthTable, memorySvg, mib, resultsTable, targetsTable } from './lib/report.mjs';
 import { verifyEquivalence } from './lib/verify.mjs';
+import { machineInfo } from './lib/machine.mjs';
 import { ensureBuilt } from '../scripts/ensure-built.mjs';
 
 const START = Date.now();
@@ -330,17 +331,8 @@ async function runOne(contender, size, mock, summary, capMs) {
 // ---------------------------------------------------------------------------------------
 
 const machine = {
-  date: new Date().toISOString(),
-  nproc: sh('nproc') ?? String(os.availableParallelism?.() ?? os.cpus().length),
+  ...machineInfo(),
   free: sh('free', ['-g']),
-  cpuModel: (() => {
-    try {
-      return readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1];
-    } catch {
-      return os.cpus()[0]?.model;
-    }
-  })(),
-  node: process.version,
   rustc: sh('rustc', ['--version']),
   commit: sh('git', ['-C', root, 'rev-parse', '--short', 'HEAD']),
   addonBuiltAt: (() => {
@@ -350,7 +342,6 @@ const machine = {
       return undefined;
     }
   })(),
-  loadAvgAtStart: os.loadavg(),
 };
 log(`${machine.cpuModel}, ${machine.nproc} cores, node ${machine.node}, ${machine.rustc}`);
 

@@ -11,39 +11,16 @@
 // one burst that walks the whole cycle.
 import backendPluginApi from '@backstage/backend-plugin-api';
 import testUtils from '@backstage/backend-test-utils';
-import catalogNode from '@backstage/plugin-catalog-node';
 import incremental from '@backstage/plugin-catalog-backend-module-incremental-ingestion';
 import { OpenChoreoIncrementalProvider } from './backstage-provider.mjs';
+import { fakeCatalogPlugin } from '../lib/fake-catalog.mjs';
 import { PROVIDER_NAME } from '../lib/openchoreo.mjs';
 
-const { createBackendPlugin, createBackendModule } = backendPluginApi;
+const { createBackendModule } = backendPluginApi;
 const { startTestBackend, mockServices } = testUtils;
-const { catalogProcessingExtensionPoint } = catalogNode;
 const { incrementalIngestionProvidersExtensionPoint } = incremental;
 const incrementalModule = incremental.default;
 
-function fakeCatalogPlugin(connection) {
-  return createBackendPlugin({
-    pluginId: 'catalog',
-    register(env) {
-      const providers = [];
-      env.registerExtensionPoint(catalogProcessingExtensionPoint, {
-        addProcessor() {},
-        addEntityProvider(...list) {
-          providers.push(...list.flat());
-        },
-        addPlaceholderResolver() {},
-        setOnProcessingErrorHandler() {},
-      });
-      env.registerInit({
-        deps: {},
-        async init() {
-          for (const provider of providers) await provider.connect(connection);
-        },
-      });
-    },
-  });
-}
 
 export async function setup(options, connection) {
   let done = false;
