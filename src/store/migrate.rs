@@ -59,7 +59,7 @@ const MIGRATIONS: &[Migration] = &[
 ];
 
 /// An arbitrary, fixed key for `pg_advisory_xact_lock`.
-const PG_LOCK_KEY: i64 = 0x0C_16_E5_7;
+const PG_LOCK_KEY: i64 = 0x00C1_6E57;
 /// Seconds a MySQL migration waits for another process's.
 const MYSQL_LOCK_WAIT_SECS: i64 = 120;
 
