@@ -34,6 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from '../scripts/ensure-built.mjs';
 import { startMock } from './lib/mock.mjs';
 import { machineInfo } from './lib/machine.mjs';
+import { postgresServer, postgresUrl } from './lib/postgres.mjs';
 import { nowMs } from './lib/recording.mjs';
 
 const START = Date.now();
@@ -70,16 +71,7 @@ const mockBin = join(root, 'target', 'release', 'mock-openchoreo');
 // State database: a fresh PostgreSQL database (as a portal runs it) or a SQLite file
 // ---------------------------------------------------------------------------------------
 
-const pg = (() => {
-  const u = new URL(process.env.OC_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432');
-  return {
-    host: u.hostname || '127.0.0.1',
-    port: Number(u.port || 5432),
-    user: decodeURIComponent(u.username || 'postgres'),
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    database: u.pathname.length > 1 ? decodeURIComponent(u.pathname.slice(1)) : 'postgres',
-  };
-})();
+const pg = postgresServer();
 async function pgAdmin(sql) {
   const { Client } = require('pg');
   const client = new Client({ ...pg, connectionTimeoutMillis: 5000 });
@@ -108,10 +100,9 @@ async function stateDatabase() {
   }
   const name = `oc_bench_events_${process.pid}`;
   await pgAdmin(`CREATE DATABASE "${name}"`);
-  const auth = `${encodeURIComponent(pg.user)}${pg.password ? `:${encodeURIComponent(pg.password)}` : ''}@`;
   return {
     kind: 'pg',
-    url: `postgres://${auth}${pg.host}:${pg.port}/${name}?sslmode=disable`,
+    url: `${postgresUrl(pg, name)}?sslmode=disable`,
     cleanup: () => pgAdmin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(e => log(`could not drop ${name}: ${e.message}`)),
   };
 }

@@ -20,6 +20,7 @@ import { expectedEntities, minRequests, startMock } from './lib/mock.mjs';
 import { growthTable, memorySvg, mib, resultsTable, targetsTable } from './lib/report.mjs';
 import { verifyEquivalence } from './lib/verify.mjs';
 import { machineInfo } from './lib/machine.mjs';
+import { postgresServer, postgresUrl } from './lib/postgres.mjs';
 import { ensureBuilt } from '../scripts/ensure-built.mjs';
 
 const START = Date.now();
@@ -80,25 +81,12 @@ const sh = (cmd, args) => {
 ensureBuilt('bench');
 const mockBin = join(root, 'target', 'release', 'mock-openchoreo');
 
-const pgServer = (() => {
-  const raw = process.env.OC_BENCH_POSTGRES ?? process.env.OC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
-  const u = new URL(raw);
-  return {
-    host: u.hostname || '127.0.0.1',
-    port: Number(u.port || 5432),
-    user: decodeURIComponent(u.username || 'postgres'),
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    adminDb: u.pathname.length > 1 ? decodeURIComponent(u.pathname.slice(1)) : 'postgres',
-  };
-})();
-const pgUrl = db => {
-  const auth = `${encodeURIComponent(pgServer.user)}${pgServer.password ? `:${encodeURIComponent(pgServer.password)}` : ''}@`;
-  return `postgres://${auth}${pgServer.host}:${pgServer.port}/${db}`;
-};
+const pgServer = postgresServer();
+const pgUrl = db => postgresUrl(pgServer, db);
 
 async function pgAdmin(sql) {
   const { Client } = require('pg');
-  const client = new Client({ ...pgServer, database: pgServer.adminDb, connectionTimeoutMillis: 5000 });
+  const client = new Client({ ...pgServer, connectionTimeoutMillis: 5000 });
   await client.connect();
   try {
     return await client.query(sql);
